@@ -1,0 +1,154 @@
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from organisations.models import Status, unique_slug
+from organisations.validators import validate_http_url
+
+
+class InitiativeQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+
+class InitiativeManager(models.Manager.from_queryset(InitiativeQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Initiative(models.Model):
+    class Kind(models.TextChoices):
+        INNOVATION_HUB = "innovation_hub", "Innovation hub"
+        RESEARCH_PARTNERSHIP = "research_partnership", "Research partnership"
+        INCUBATOR = "incubator", "Incubator"
+        NETWORK = "network", "Network"
+        PROGRAMME = "programme", "Programme"
+        BUILDING = "building", "Building"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True, blank=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    summary = models.CharField(max_length=400, blank=True)
+    description = models.TextField(blank=True)
+    website = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+    logo = models.ImageField(upload_to="initiative-logos/", blank=True)
+    location = models.CharField(max_length=300, blank=True)
+    hosts = models.ManyToManyField(
+        "organisations.Organisation", blank=True, related_name="hosted_initiatives"
+    )
+    partners_text = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Hosts and partners that are not organisations in the directory.",
+    )
+    members = models.ManyToManyField(
+        "organisations.Organisation", through="Membership", related_name="initiatives", blank=True
+    )
+    source_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InitiativeManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("publish_initiative", "Can publish and archive initiatives")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="initiative_status_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("initiatives:initiative-detail", args=[self.slug])
+
+    def save(self, *args, **kwargs):
+        self.name = self.name.strip()
+        if not self.slug:
+            self.slug = unique_slug(Initiative, self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+
+class MembershipManager(models.Manager):
+    def get_by_natural_key(self, organisation_slug, initiative_slug):
+        return self.get(organisation__slug=organisation_slug, initiative__slug=initiative_slug)
+
+
+class KeyFigureManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        RESIDENT = "resident", "Resident"
+        MEMBER = "member", "Member"
+        PARTNER = "partner", "Partner"
+        FOUNDING_PARTNER = "founding_partner", "Founding partner"
+        ALUMNUS = "alumnus", "Alumnus"
+
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="memberships"
+    )
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    since = models.DateField(null=True, blank=True)
+    source_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+
+    objects = MembershipManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["initiative__name", "organisation__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "initiative"],
+                name="membership_unique_organisation_initiative",
+                violation_error_message="This organisation is already a member of this initiative.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} in {self.initiative} ({self.get_role_display()})"
+
+    def natural_key(self):
+        return (self.organisation.slug, self.initiative.slug)
+
+    natural_key.dependencies = ["organisations.organisation", "initiatives.initiative"]
+
+
+class KeyFigure(models.Model):
+    """A figure about the ecosystem as reported by a named source (never computed here)."""
+
+    label = models.CharField(max_length=300)
+    value = models.CharField(max_length=40, help_text='As reported: ">£3bn", "third", "~16,000".')
+    source_name = models.CharField(max_length=300)
+    source_url = models.URLField(max_length=500, validators=[validate_http_url])
+    as_of = models.DateField(null=True, blank=True, help_text="When the figure applies, if the source says.")
+    as_of_label = models.CharField(
+        max_length=40, blank=True, help_text='As the source puts it: "2025", "Q1 2025".'
+    )
+    initiative = models.ForeignKey(
+        Initiative, null=True, blank=True, on_delete=models.SET_NULL, related_name="key_figures"
+    )
+    slug = models.SlugField(max_length=100, unique=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    objects = KeyFigureManager()
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self):
+        return f"{self.value} {self.label}"
+
+    def natural_key(self):
+        return (self.slug,)

@@ -1,0 +1,402 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+from . import validators
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
+
+
+class ReferenceQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class ReferenceManager(models.Manager.from_queryset(ReferenceQuerySet)):
+    """Reference rows are addressed by slug in fixtures and CSV files."""
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class ReferenceModel(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    # Reference rows are retired, never deleted: organisations and history point at them.
+    is_active = models.BooleanField(default=True)
+
+    objects = ReferenceManager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Sector(ReferenceModel):
+    def get_absolute_url(self):
+        return reverse("organisations:sector-detail", args=[self.slug])
+
+
+class CareSetting(ReferenceModel):
+    pass
+
+
+class RegulatoryMark(ReferenceModel):
+    pass
+
+
+def unique_slug(model, name, *, exclude_pk=None, max_length=200):
+    """A slug from `name` that no other row of `model` uses: 'x', then 'x-2', 'x-3'…"""
+    base = (slugify(name) or "organisation")[: max_length - 6].strip("-") or "organisation"
+    candidate, suffix = base, 2
+    taken = model.objects.exclude(pk=exclude_pk) if exclude_pk else model.objects.all()
+    while taken.filter(slug=candidate).exists():
+        candidate, suffix = f"{base}-{suffix}", suffix + 1
+    return candidate
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def published(self):
+        """What the public may see: the one place that decides it."""
+        return self.filter(status=Status.PUBLISHED)
+
+    def drafts(self):
+        return self.filter(status=Status.DRAFT)
+
+    def archived(self):
+        return self.filter(status=Status.ARCHIVED)
+
+    def demo(self):
+        return self.filter(is_demo=True)
+
+    def stale(self, *, months=12):
+        cutoff = timezone.localdate() - timezone.timedelta(days=round(months * 30.44))
+        return self.filter(models.Q(last_verified_on__isnull=True) | models.Q(last_verified_on__lt=cutoff))
+
+    def with_public_relations(self):
+        return self.select_related("parent").prefetch_related("sectors")
+
+
+class OrganisationManager(models.Manager.from_queryset(OrganisationQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Organisation(models.Model):
+    class Type(models.TextChoices):
+        COMPANY = "company", "Company"
+        NHS = "nhs", "NHS body"
+        UNIVERSITY = "university", "University"
+        PUBLIC_BODY = "public_body", "Public body"
+        CHARITY = "charity", "Charity"
+        SUPPORT_ORGANISATION = "support_organisation", "Support organisation"
+
+    class LocalAuthority(models.TextChoices):
+        LEEDS = "leeds", "Leeds"
+        BRADFORD = "bradford", "Bradford"
+        CALDERDALE = "calderdale", "Calderdale"
+        KIRKLEES = "kirklees", "Kirklees"
+        WAKEFIELD = "wakefield", "Wakefield"
+        HARROGATE = "harrogate", "Harrogate"
+        YORK = "york", "York"
+        OTHER = "other", "Other"
+
+    class EmployeesBand(models.TextChoices):
+        MICRO = "micro", "Micro (1–9)"
+        SMALL = "small", "Small (10–49)"
+        MEDIUM = "medium", "Medium (50–249)"
+        LARGE = "large", "Large (250+)"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True, blank=True)
+    alternative_names = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Acronyms and former names, separated by semicolons (LTHT; HSCIC). Searched like the name.",
+    )
+    organisation_type = models.CharField(max_length=30, choices=Type.choices, default=Type.COMPANY)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    summary = models.CharField(max_length=300, blank=True, help_text="One line.")
+    description = models.TextField(blank=True)
+    website = models.URLField(max_length=500, blank=True, validators=[validators.validate_http_url])
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    logo = models.ImageField(upload_to="logos/", blank=True)
+    logo_thumbnail_small = models.ImageField(upload_to="logos/thumbs/", blank=True, editable=False)
+    logo_thumbnail_large = models.ImageField(upload_to="logos/thumbs/", blank=True, editable=False)
+    address_line = models.CharField(max_length=300, blank=True)
+    town = models.CharField(max_length=100, blank=True)
+    local_authority = models.CharField(max_length=20, choices=LocalAuthority.choices, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    postcode_district = models.CharField(max_length=4, blank=True, editable=False, db_index=True)
+    headquartered_in_leeds = models.BooleanField(default=False)
+    companies_house_number = models.CharField(max_length=8, blank=True)
+    ods_code = models.CharField("ODS code", max_length=6, blank=True)
+    founded_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[validators.validate_founded_year_floor, validators.NotInTheFutureYearValidator()],
+    )
+    employees_band = models.CharField(max_length=10, choices=EmployeesBand.choices, blank=True)
+    sectors = models.ManyToManyField(Sector, blank=True, related_name="organisations")
+    care_settings = models.ManyToManyField(CareSetting, blank=True, related_name="organisations")
+    regulatory_marks = models.ManyToManyField(RegulatoryMark, blank=True, related_name="organisations")
+    # Denormalised for full-text search, which cannot see M2M names: refreshed by
+    # refresh_sector_names() whenever the sectors change (ARCHITECTURE.md §6).
+    sector_names = models.TextField(blank=True, editable=False)
+    source_url = models.URLField(max_length=500, blank=True, validators=[validators.validate_http_url])
+    last_verified_on = models.DateField(null=True, blank=True)
+    is_demo = models.BooleanField(default=False, editable=False, help_text="Synthetic row from seed_demo.")
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrganisationManager()
+    history = HistoricalRecords(excluded_fields=["sector_names"])
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("publish_organisation", "Can publish, archive and merge organisations")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["companies_house_number"],
+                condition=~models.Q(companies_house_number=""),
+                name="organisation_unique_companies_house_number",
+                violation_error_message="Another organisation already has this Companies House number.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(founded_year__isnull=True)
+                | models.Q(founded_year__gte=1800, founded_year__lte=2100),
+                name="organisation_founded_year_range",
+                violation_error_message="The founded year must be between 1800 and 2100.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values),
+                name="organisation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(merged_into=models.F("id")),
+                name="organisation_not_merged_into_itself",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "name"], name="org_status_name_idx"),
+            models.Index(fields=["status", "-created_at"], name="org_status_created_idx"),
+            models.Index(fields=["status", "founded_year"], name="org_status_founded_idx"),
+            models.Index(fields=["updated_at"], name="org_updated_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("organisations:organisation-detail", args=[self.slug])
+
+    @property
+    def is_public(self):
+        return self.status == Status.PUBLISHED
+
+    @property
+    def alternative_names_list(self):
+        return [n.strip() for n in self.alternative_names.split(";") if n.strip()]
+
+    NORMALISED_FIELDS = {
+        "postcode": validators.normalise_postcode,
+        "companies_house_number": validators.normalise_companies_house_number,
+        "ods_code": validators.normalise_ods_code,
+    }
+
+    def normalise_identifiers(self):
+        """Put identifiers in canonical form; return {field: messages} for those that are invalid."""
+        errors = {}
+        for field, normalise in self.NORMALISED_FIELDS.items():
+            try:
+                setattr(self, field, normalise(getattr(self, field)))
+            except ValidationError as error:
+                errors[field] = error.messages
+        return errors
+
+    def clean(self):
+        errors = self.normalise_identifiers()
+        if self.parent_id and self.pk and self.parent_id == self.pk:
+            errors["parent"] = ["An organisation cannot be its own parent."]
+        if self.merged_into_id and self.pk and self.merged_into_id == self.pk:
+            errors["merged_into"] = ["An organisation cannot be merged into itself."]
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.name = self.name.strip()
+        if not self.slug:
+            self.slug = unique_slug(Organisation, self.name, exclude_pk=self.pk)
+        # Saving from code paths that skip clean() still stores canonical forms when they are valid.
+        self.normalise_identifiers()
+        self.postcode_district = validators.postcode_district(self.postcode)
+        if self.status == Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        old_slug = self._stored_slug()
+        super().save(*args, **kwargs)
+        if old_slug != self.slug:
+            # The current slug always wins over a redirect that another entry left behind.
+            OrganisationSlugRedirect.objects.filter(old_slug=self.slug).delete()
+            if old_slug:
+                OrganisationSlugRedirect.objects.update_or_create(
+                    old_slug=old_slug, defaults={"organisation": self}
+                )
+
+    def _stored_slug(self):
+        if not self.pk:
+            return None
+        return Organisation.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+
+    def refresh_sector_names(self):
+        """Copy sector names onto the row for search; call after changing `sectors`."""
+        names = " ".join(self.sectors.order_by("name").values_list("name", flat=True))
+        if names != self.sector_names:
+            self.sector_names = names
+            Organisation.objects.filter(pk=self.pk).update(sector_names=names)
+
+    def public_contacts(self):
+        return self.contacts.public()
+
+
+class OrganisationSlugRedirect(models.Model):
+    """A slug an organisation used to have, so that old links answer with a 301."""
+
+    old_slug = models.SlugField(max_length=200, unique=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="old_slugs")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.organisation.slug}"
+
+
+class ContactQuerySet(models.QuerySet):
+    def public(self):
+        """The only contacts that ever leave the back office."""
+        return self.filter(is_public=True, consent_recorded_on__isnull=False)
+
+
+class Contact(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="contacts"
+    )
+    initiative = models.ForeignKey(
+        "initiatives.Initiative", null=True, blank=True, on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(max_length=200)
+    job_title = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    is_public = models.BooleanField(
+        default=False, help_text="Shown on the public site. Needs recorded consent."
+    )
+    consent_recorded_on = models.DateField(null=True, blank=True)
+    internal_notes = models.TextField(blank=True, help_text="Never shown outside the back office.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContactQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(organisation__isnull=False, initiative__isnull=True)
+                    | models.Q(organisation__isnull=True, initiative__isnull=False)
+                ),
+                name="contact_belongs_to_exactly_one_owner",
+                violation_error_message="A contact belongs to exactly one organisation or one initiative.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_public=False) | models.Q(consent_recorded_on__isnull=False),
+                name="contact_public_needs_consent",
+                violation_error_message="A public contact needs the date their consent was recorded.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        errors = {}
+        if self.is_public and not self.consent_recorded_on:
+            errors["consent_recorded_on"] = "Record the date of consent before making a contact public."
+        if bool(self.organisation_id) == bool(self.initiative_id):
+            errors["__all__"] = "A contact belongs to exactly one organisation or one initiative."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Submission(models.Model):
+    """A visitor's suggestion of a new organisation or of a change to one, waiting for review."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", "New organisation"
+        UPDATE = "update", "Update to an organisation"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    proposed = models.JSONField(default=dict, help_text="Proposed field values, keyed by field name.")
+    message = models.TextField(blank=True)
+    submitter_name = models.CharField(max_length=200, blank=True)
+    submitter_email = models.EmailField(blank=True, help_text="Never public.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    created_organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="new")
+                | models.Q(organisation__isnull=False)
+                | ~models.Q(state="pending"),
+                name="submission_update_names_organisation",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "-created_at"], name="submission_state_created_idx")]
+
+    def __str__(self):
+        target = self.organisation or self.proposed.get("name", "new organisation")
+        return f"{self.get_kind_display()}: {target}"

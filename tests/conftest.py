@@ -1,0 +1,14 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded logos never land in the working tree during tests.
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def reference_data(db):
+    from django.core.management import call_command
+
+    call_command("loaddata", "sectors", "care_settings", "regulatory_marks", verbosity=0)
