@@ -148,11 +148,11 @@ class Organisation(models.Model):
     address_line = models.CharField(max_length=300, blank=True)
     town = models.CharField(max_length=100, blank=True)
     local_authority = models.CharField(max_length=20, choices=LocalAuthority.choices, blank=True)
-    postcode = models.CharField(max_length=8, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
     postcode_district = models.CharField(max_length=4, blank=True, editable=False, db_index=True)
     headquartered_in_leeds = models.BooleanField(default=False)
-    companies_house_number = models.CharField(max_length=8, blank=True)
-    ods_code = models.CharField("ODS code", max_length=6, blank=True)
+    companies_house_number = models.CharField(max_length=10, blank=True)
+    ods_code = models.CharField("ODS code", max_length=10, blank=True)
     founded_year = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -240,8 +240,22 @@ class Organisation(models.Model):
                 errors[field] = error.messages
         return errors
 
+    def clean_fields(self, exclude=None):
+        # Normalise first, so that length and format checks see the canonical value.
+        errors = {
+            field: messages
+            for field, messages in self.normalise_identifiers().items()
+            if not exclude or field not in exclude
+        }
+        try:
+            super().clean_fields(exclude=set(exclude or ()) | set(errors))
+        except ValidationError as error:
+            errors.update(error.message_dict)
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self):
-        errors = self.normalise_identifiers()
+        errors = {}
         if self.parent_id and self.pk and self.parent_id == self.pk:
             errors["parent"] = ["An organisation cannot be its own parent."]
         if self.merged_into_id and self.pk and self.merged_into_id == self.pk:

@@ -154,14 +154,14 @@ class Migration(migrations.Migration):
                         max_length=20,
                     ),
                 ),
-                ("postcode", models.CharField(blank=True, max_length=8)),
+                ("postcode", models.CharField(blank=True, max_length=10)),
                 (
                     "postcode_district",
                     models.CharField(blank=True, db_index=True, editable=False, max_length=4),
                 ),
                 ("headquartered_in_leeds", models.BooleanField(default=False)),
-                ("companies_house_number", models.CharField(blank=True, max_length=8)),
-                ("ods_code", models.CharField(blank=True, max_length=6, verbose_name="ODS code")),
+                ("companies_house_number", models.CharField(blank=True, max_length=10)),
+                ("ods_code", models.CharField(blank=True, max_length=10, verbose_name="ODS code")),
                 (
                     "founded_year",
                     models.PositiveSmallIntegerField(
@@ -319,14 +319,14 @@ class Migration(migrations.Migration):
                         max_length=20,
                     ),
                 ),
-                ("postcode", models.CharField(blank=True, max_length=8)),
+                ("postcode", models.CharField(blank=True, max_length=10)),
                 (
                     "postcode_district",
                     models.CharField(blank=True, db_index=True, editable=False, max_length=4),
                 ),
                 ("headquartered_in_leeds", models.BooleanField(default=False)),
-                ("companies_house_number", models.CharField(blank=True, max_length=8)),
-                ("ods_code", models.CharField(blank=True, max_length=6, verbose_name="ODS code")),
+                ("companies_house_number", models.CharField(blank=True, max_length=10)),
+                ("ods_code", models.CharField(blank=True, max_length=10, verbose_name="ODS code")),
                 (
                     "founded_year",
                     models.PositiveSmallIntegerField(
