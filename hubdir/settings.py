@@ -74,7 +74,13 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.sitemaps",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "organisations",
     "initiatives",
 ]
@@ -89,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -138,8 +145,25 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# The app serves MEDIA_ROOT itself (safely: hubdir/media.py) unless a proxy or object storage does.
+MEDIA_STORAGE = env_str("DJANGO_MEDIA_STORAGE", "filesystem")
+if MEDIA_STORAGE not in {"filesystem", "s3"}:
+    raise ImproperlyConfigured(f"DJANGO_MEDIA_STORAGE must be filesystem or s3, not {MEDIA_STORAGE!r}")
+SERVE_MEDIA = env_bool("DJANGO_SERVE_MEDIA", MEDIA_STORAGE == "filesystem")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if MEDIA_STORAGE == "filesystem"
+    else {
+        # Credentials come from the standard AWS_* variables or the instance role.
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("DJANGO_MEDIA_BUCKET"),
+            "endpoint_url": env_str("DJANGO_MEDIA_ENDPOINT_URL") or None,
+            "default_acl": None,
+            "querystring_auth": False,
+            "object_parameters": {"CacheControl": "public, max-age=86400"},
+        },
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -200,6 +224,48 @@ CONTENT_SECURITY_POLICY = {
 # right is used, so that a visitor cannot forge it.
 TRUSTED_PROXY_HEADER = env_str("DJANGO_TRUSTED_PROXY_HEADER")
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1)
+
+# --- Read-only JSON API (ARCHITECTURE.md §8). No anonymous throttling: reads are cheap and public. ---
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "hubdir.api.pagination.FacetedPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "hubdir.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Leeds Health Tech Directory API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Read-only open data about the Leeds health technology ecosystem: published organisations, "
+        "initiatives and their members, sectors, care settings, regulatory marks and reported key "
+        "figures.\n\n"
+        "**Licence and attribution.** The directory's data is available under the Open Government "
+        "Licence v3.0 (https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/). "
+        'When you reuse it, attribute it as: "Contains data from the Leeds Health Tech Directory". '
+        "Reported key figures belong to the sources named with each figure. See /about/ for details.\n\n"
+        "The list parameters are those of the public list page /organisations/. A malformed parameter "
+        "value answers 400 with the parameter named; a page beyond the last answers 404."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "LICENSE": {
+        "name": "Open Government Licence v3.0",
+        "url": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+    },
+}
+
+# Two-factor back-office login (TOTP, with static backup codes) when DJANGO_2FA is on.
+TWO_FACTOR_ADMIN = env_bool("DJANGO_2FA", False)
+OTP_TOTP_ISSUER = "Leeds Health Tech Directory"
 
 # --- Cache and sessions: shared through Redis when several app servers run. ---
 REDIS_URL = env_str("REDIS_URL")

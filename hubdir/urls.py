@@ -1,6 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from hubdir.media import serve_media
+
+if settings.TWO_FACTOR_ADMIN:
+    from django_otp.admin import OTPAdminSite
+
+    # Every staff sign-in then asks for a one-time code from a registered device.
+    admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -8,7 +16,5 @@ urlpatterns = [
     path("", include("initiatives.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    urlpatterns += [re_path(r"^media/(?P<path>.+)$", serve_media, name="media")]
