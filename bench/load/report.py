@@ -1,0 +1,55 @@
+"""Turn locust's CSV statistics into docs/load-test.md (Markdown on stdout)."""
+
+import argparse
+import csv
+import datetime
+import os
+import platform
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("stats")
+    parser.add_argument("failures")
+    parser.add_argument("--users", required=True)
+    parser.add_argument("--duration", required=True)
+    parser.add_argument("--organisations", required=True)
+    args = parser.parse_args()
+    with open(args.stats, newline="") as f:
+        rows = list(csv.DictReader(f))
+    failures = []
+    if os.path.exists(args.failures):
+        with open(args.failures, newline="") as f:
+            failures = list(csv.DictReader(f))
+
+    print("# Load test\n")
+    print(
+        f"{args.users} concurrent users for {args.duration} against gunicorn (gthread, 4 workers × 8 threads) "
+        f"on 127.0.0.1, PostgreSQL with {int(args.organisations):,} published organisations, on "
+        f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+        f"{datetime.date.today().isoformat()}. Made by `bench/load/run.sh` (scenario: `bench/load/locustfile.py`).\n"
+    )
+    print("| request | count | failures | req/s | p50 ms | p95 ms | p99 ms | max ms |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        print(
+            f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} | "
+            f"{float(row['Requests/s']):.1f} | {row['50%']} | {row['95%']} | {row['99%']} | "
+            f"{float(row['Max Response Time']):.0f} |"
+        )
+    total = next((r for r in rows if r["Name"] == "Aggregated"), None)
+    if total:
+        print(
+            f"\n**Throughput {float(total['Requests/s']):.1f} requests/s, p99 {total['99%']} ms, "
+            f"{total['Failure Count']} errors out of {total['Request Count']} requests.**"
+        )
+    if failures:
+        print("\n## Failures\n")
+        for failure in failures:
+            print(
+                f"- {failure.get('Method')} {failure.get('Name')}: {failure.get('Error')} ×{failure.get('Occurrences')}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Load test (issue 7): 50 concurrent users for 60 s against gunicorn (gthread) on 127.0.0.1, on a
+# PostgreSQL database holding 100,000 organisations. Writes docs/load-test.md. Loopback only.
+#   bench/load/run.sh            # seeds hubdir_load with 100k demo organisations if it has fewer
+#   USERS=50 DURATION=60s COUNT=100000 bench/load/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+users=${USERS:-50}; duration=${DURATION:-60s}; count=${COUNT:-100000}; port=${PORT:-8123}
+db=${LOAD_DB:-hubdir_load}
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${db}"
+export DJANGO_SECRET_KEY="load-test-$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+export DJANGO_ALLOWED_HOSTS=127.0.0.1 DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_HSTS_SECONDS=0
+export DJANGO_STATIC_ROOT="$root/bench/results/static"
+py=$root/.venv/bin/python
+
+[ -x bench/load/.venv/bin/locust ] || { python3 -m venv bench/load/.venv; bench/load/.venv/bin/pip install -q -r bench/load/requirements.txt; }
+psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='${db}'" | grep -q 1 \
+  || psql -h 127.0.0.1 -U postgres -qc "create database ${db}"
+"$py" manage.py migrate --noinput -v0
+"$py" manage.py load_initial_data -v0
+have=$("$py" manage.py shell -c "from organisations.models import Organisation as O; print(O.objects.published().count())")
+if [ "$have" -lt "$count" ]; then
+  DJANGO_DEBUG=1 "$py" manage.py seed_demo --clear --count "$count" --seed 7 --no-progress
+fi
+"$py" manage.py collectstatic --noinput -v0
+
+mkdir -p bench/results
+.venv/bin/gunicorn hubdir.wsgi:application --bind "127.0.0.1:${port}" --worker-class gthread \
+  --workers 4 --threads 8 --timeout 60 --access-logfile /dev/null --error-logfile bench/results/gunicorn.log &
+gunicorn_pid=$!
+trap 'kill $gunicorn_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:${port}/healthz" >/dev/null && break; sleep 1; done
+
+bench/load/.venv/bin/locust -f bench/load/locustfile.py --headless -u "$users" -r 10 -t "$duration" \
+  --host "http://127.0.0.1:${port}" --csv bench/results/load --only-summary --stop-timeout 10 \
+  >bench/results/locust.log 2>&1 || true
+
+"$py" bench/load/report.py bench/results/load_stats.csv bench/results/load_failures.csv \
+  --users "$users" --duration "$duration" --organisations "$have" >docs/load-test.md
+cat docs/load-test.md
