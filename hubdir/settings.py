@@ -178,6 +178,8 @@ STAFF_NOTIFICATION_EMAILS = env_list("DJANGO_STAFF_EMAILS", "curators@localhost"
 
 # The directory's own source data, used by build_fixtures.
 SHARED_DATA_DIR = Path(env_str("HUBDIR_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data")))
+# Reference data and the real Leeds entries (`manage.py build_fixtures` regenerates the latter).
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # --- Security (ARCHITECTURE.md §3; `manage.py check --deploy --fail-level WARNING` passes with
 # DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS set and debug off). ---
