@@ -1,0 +1,305 @@
+"""The one FilterSet behind the directory page, the CSV export and the API (ARCHITECTURE.md §5).
+
+Pages build it lenient (the default): an unknown or malformed value is dropped, listed in
+`filterset.ignored` for a short notice, and the rest of the query still applies. The API builds it
+with `strict=True` (or uses `StrictOrganisationFilter`): bad values stay in the form, so
+`filterset.is_valid()` is False and `filterset.errors` names each offending parameter.
+"""
+
+import re
+from functools import cached_property
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import CharField, Exists, F, OuterRef, Value
+from django.db.models.functions import Lower
+from django.http import QueryDict
+
+from initiatives.models import Initiative, Membership
+
+from .models import CareSetting, Organisation, RegulatoryMark, Sector
+
+# Longer queries are truncated on pages and refused by the API; nobody types 200 characters
+# into a directory search box, and search cost grows with the length of the query.
+Q_MAX_LENGTH = 200
+
+# How many values one repeatable parameter may carry; more would only make a slower query.
+MAX_VALUES_PER_PARAMETER = 50
+
+DISTRICT_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+
+SORT_CHOICES = [
+    ("relevance", "Best match"),
+    ("name", "Name (A to Z)"),
+    ("-founded", "Newest founded"),
+    ("founded", "Oldest founded"),
+    ("recent", "Recently added"),
+]
+
+# Facets whose options live in reference tables, addressed by slug in the URL.
+REFERENCE_FACETS = ("sector", "initiative", "care_setting", "regulatory")
+
+
+def reference_options_query():
+    """Every option of the four reference facets in one query: (facet, pk, slug, name, is_active)."""
+    text = CharField()
+
+    def rows(queryset, facet, active):
+        # Meta.ordering is cleared: SQLite refuses ORDER BY inside the parts of a UNION.
+        return (
+            queryset.order_by()
+            .annotate(facet=Value(facet, output_field=text), active=active)
+            .values_list("facet", "pk", "slug", "name", "active")
+        )
+
+    return rows(Sector.objects.all(), "sector", F("is_active")).union(
+        rows(Initiative.objects.published(), "initiative", Value(True)),
+        rows(CareSetting.objects.all(), "care_setting", F("is_active")),
+        rows(RegulatoryMark.objects.all(), "regulatory", F("is_active")),
+        all=True,
+    )
+
+
+class DistrictsField(forms.MultipleChoiceField):
+    """Postcode districts such as LS1 or LS11: checked by shape, since any district may be asked for."""
+
+    default_error_messages = {"invalid_choice": "%(value)s is not a postcode district such as LS1."}
+
+    def to_python(self, value):
+        values = super().to_python(value)
+        return [re.sub(r"\s+", "", v).upper() for v in values]
+
+    def valid_value(self, value):
+        return bool(DISTRICT_RE.match(value))
+
+
+class DistrictFilter(django_filters.MultipleChoiceFilter):
+    field_class = DistrictsField
+
+
+class YearFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", max_length=Q_MAX_LENGTH, label="Search")
+    sector = django_filters.MultipleChoiceFilter(method="filter_sector", label="Sector")
+    initiative = django_filters.MultipleChoiceFilter(method="filter_initiative", label="Initiative")
+    care_setting = django_filters.MultipleChoiceFilter(method="filter_care_setting", label="Care setting")
+    regulatory = django_filters.MultipleChoiceFilter(method="filter_regulatory", label="Regulatory mark")
+    type = django_filters.MultipleChoiceFilter(
+        field_name="organisation_type", choices=Organisation.Type.choices, distinct=False, label="Type"
+    )
+    size = django_filters.MultipleChoiceFilter(
+        field_name="employees_band", choices=Organisation.EmployeesBand.choices, distinct=False, label="Size"
+    )
+    local_authority = django_filters.MultipleChoiceFilter(
+        choices=Organisation.LocalAuthority.choices, distinct=False, label="Local authority"
+    )
+    district = DistrictFilter(field_name="postcode_district", distinct=False, label="Postcode district")
+    hq_leeds = django_filters.ChoiceFilter(
+        method="filter_hq_leeds", choices=[("1", "Headquartered in Leeds")], label="Headquarters"
+    )
+    founded_min = YearFilter(
+        field_name="founded_year", lookup_expr="gte", min_value=1800, max_value=2100, label="Founded from"
+    )
+    founded_max = YearFilter(
+        field_name="founded_year", lookup_expr="lte", min_value=1800, max_value=2100, label="Founded to"
+    )
+    sort = django_filters.ChoiceFilter(method="filter_sort", choices=SORT_CHOICES, label="Sort by")
+
+    strict = False
+
+    class Meta:
+        model = Organisation
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, strict=None):
+        if queryset is None:
+            queryset = Organisation.objects.published()
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        if strict is not None:
+            self.strict = strict
+        # (parameter, value, reason) for each value a lenient filterset dropped.
+        self.ignored = []
+        if self.is_bound:
+            self.data = self._without_nul(self.data)
+            if any(self.data.get(name) for name in REFERENCE_FACETS):
+                self._set_reference_choices()
+            if not self.strict:
+                self.data = self._lenient(self.data)
+
+    # --- Input handling -------------------------------------------------------------------------
+
+    @staticmethod
+    def _without_nul(data):
+        # NUL bytes cannot be stored or searched in PostgreSQL; they never carry meaning here.
+        cleaned = QueryDict(mutable=True)
+        for name, values in data.lists():
+            cleaned.setlist(name, [str(v).replace("\x00", "") for v in values])
+        return cleaned
+
+    @cached_property
+    def reference_options(self):
+        """{facet: [(pk, slug, name, is_active), …]} for the reference facets, sorted by name."""
+        options = {facet: [] for facet in REFERENCE_FACETS}
+        for facet, pk, slug, name, active in reference_options_query():
+            options[facet].append((pk, slug, name, bool(active)))
+        for rows in options.values():
+            rows.sort(key=lambda row: row[2].lower())
+        return options
+
+    def _set_reference_choices(self):
+        for facet in REFERENCE_FACETS:
+            self.filters[facet].extra["choices"] = [
+                (slug, name) for _pk, slug, name, _active in self.reference_options[facet]
+            ]
+
+    def _lenient(self, data):
+        """Keep the values each field accepts; note the others in `self.ignored`."""
+        kept = QueryDict(mutable=True)
+        for name, filter_ in self.filters.items():
+            values = [v.strip() for v in data.getlist(name) if v.strip()]
+            if not values:
+                continue
+            field = filter_.field
+            if isinstance(field, forms.MultipleChoiceField):
+                accepted = []
+                for value in dict.fromkeys(values):
+                    try:
+                        field.clean([value])
+                    except ValidationError as error:
+                        self.ignored.append((name, value, error.messages[0]))
+                    else:
+                        accepted.append(value)
+                if len(accepted) > MAX_VALUES_PER_PARAMETER:
+                    self.ignored.append((name, "", f"only the first {MAX_VALUES_PER_PARAMETER} were used"))
+                    accepted = accepted[:MAX_VALUES_PER_PARAMETER]
+                kept.setlist(name, accepted)
+                continue
+            value = values[-1]
+            if name == "q" and len(value) > Q_MAX_LENGTH:
+                self.ignored.append(("q", "", f"the search was shortened to {Q_MAX_LENGTH} characters"))
+                value = value[:Q_MAX_LENGTH]
+            try:
+                field.clean(value)
+            except ValidationError as error:
+                self.ignored.append((name, value, error.messages[0]))
+            else:
+                kept[name] = value
+        return kept
+
+    # --- Filtering ------------------------------------------------------------------------------
+
+    def filter_q(self, queryset, name, value):
+        return search_queryset(queryset, value)
+
+    def filter_sector(self, queryset, name, value):
+        through = Organisation.sectors.through
+        return queryset.filter(
+            Exists(through.objects.filter(organisation_id=OuterRef("pk"), sector__slug__in=value))
+        )
+
+    def filter_care_setting(self, queryset, name, value):
+        through = Organisation.care_settings.through
+        return queryset.filter(
+            Exists(through.objects.filter(organisation_id=OuterRef("pk"), caresetting__slug__in=value))
+        )
+
+    def filter_regulatory(self, queryset, name, value):
+        through = Organisation.regulatory_marks.through
+        return queryset.filter(
+            Exists(through.objects.filter(organisation_id=OuterRef("pk"), regulatorymark__slug__in=value))
+        )
+
+    def filter_initiative(self, queryset, name, value):
+        memberships = Membership.objects.filter(
+            organisation_id=OuterRef("pk"),
+            initiative__slug__in=value,
+            initiative__in=Initiative.objects.published(),
+        )
+        return queryset.filter(Exists(memberships))
+
+    def filter_hq_leeds(self, queryset, name, value):
+        return queryset.filter(headquartered_in_leeds=True)
+
+    def filter_sort(self, queryset, name, value):
+        # Ordering is applied once, after every filter, by `filter_queryset`.
+        return queryset
+
+    def filter_queryset(self, queryset, exclude=()):
+        """The filtered queryset in the requested order; `exclude` leaves out some filters (for facets)."""
+        for name, value in self.form.cleaned_data.items():
+            if name not in exclude:
+                queryset = self.filters[name].filter(queryset, value)
+        if exclude:
+            return queryset
+        return queryset.order_by(*self.ordering())
+
+    def queryset_without(self, *names):
+        """The queryset with every active filter except `names`, unordered: what facets count over."""
+        self.errors  # noqa: B018 — validates the form so that cleaned_data exists
+        return self.filter_queryset(self.queryset.all(), exclude={"sort", *names})
+
+    # --- State, for templates and the API -------------------------------------------------------
+
+    def cleaned(self, name):
+        if not self.is_bound:
+            return None
+        self.errors  # noqa: B018
+        return self.form.cleaned_data.get(name)
+
+    @property
+    def search_query(self):
+        return self.cleaned("q") or ""
+
+    @property
+    def current_sort(self):
+        requested = self.cleaned("sort")
+        if requested == "relevance" and not self.search_query:
+            return "name"
+        return requested or ("relevance" if self.search_query else "name")
+
+    def ordering(self):
+        by_name = [Lower("name"), "pk"]
+        return {
+            "relevance": [F("search_rank").desc(nulls_last=True), *by_name],
+            "name": by_name,
+            "-founded": [F("founded_year").desc(nulls_last=True), *by_name],
+            "founded": [F("founded_year").asc(nulls_last=True), *by_name],
+            "recent": ["-created_at", "-pk"],
+        }[self.current_sort]
+
+    def active_filters(self):
+        """[(parameter, value)] for every value in use, sort excluded: what chips are made of."""
+        if not self.is_bound:
+            return []
+        self.errors  # noqa: B018
+        active = []
+        for name, value in self.form.cleaned_data.items():
+            if name == "sort" or value in (None, "", [], ()):
+                continue
+            for item in value if isinstance(value, list) else [value]:
+                active.append((name, str(item)))
+        return active
+
+
+class StrictOrganisationFilter(OrganisationFilter):
+    """For the API: a malformed value makes the filterset invalid instead of being dropped."""
+
+    strict = True
+
+
+def search_queryset(queryset, q):
+    """Full-text search through `organisations.search` (ARCHITECTURE.md §6)."""
+    try:
+        from organisations.search import search
+    except ImportError:
+        # Temporary, until organisations/search.py lands: a plain substring match.
+        from django.db.models import Q
+
+        return queryset.filter(
+            Q(name__icontains=q) | Q(alternative_names__icontains=q) | Q(summary__icontains=q)
+        ).annotate(search_rank=Value(0.0))
+    return search(queryset, q)
