@@ -1,0 +1,102 @@
+"""In-process measurements for bench/run.py: SQL query counts, EXPLAIN plans and profiles.
+
+Runs the same URLs as the HTTP timings through Django's test Client against the same database,
+with DEBUG on so that CaptureQueriesContext sees every query. Each URL is requested with a cold
+cache (the most queries it can take) and again warm. The SQL of the search and facet queries is
+then run under EXPLAIN (ANALYZE, BUFFERS) to show which indexes PostgreSQL uses.
+
+Usage (environment: DATABASE_URL, DJANGO_DEBUG=1):
+    python bench/inprocess.py IN.json OUT.json
+IN.json: {"urls": {label: path}, "explain": [label, ...], "profile": [label, ...]}
+"""
+
+import cProfile
+import io
+import json
+import os
+import pstats
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hubdir.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+# Queries worth explaining: full-text or trigram search and the facet counts.
+INTERESTING = re.compile(r"@@|similarity|%>|GROUP BY|COUNT\(", re.IGNORECASE)
+
+
+def capture(client, path):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path, HTTP_HOST="127.0.0.1")
+        if getattr(response, "streaming", False):
+            for _chunk in response.streaming_content:
+                pass
+    return response.status_code, list(ctx.captured_queries)
+
+
+def explain(sql):
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def profile(client, path, repeat=5):
+    client.get(path, HTTP_HOST="127.0.0.1")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        response = client.get(path, HTTP_HOST="127.0.0.1")
+        if getattr(response, "streaming", False):
+            for _chunk in response.streaming_content:
+                pass
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(25)
+    # Drop pstats' absolute paths to keep the report readable.
+    return re.sub(r"/[^ ]*/site-packages/", "", out.getvalue().replace(str(Path.cwd()) + "/", ""))
+
+
+def main():
+    spec = json.loads(Path(sys.argv[1]).read_text())
+    client = Client()
+    results = {"queries": {}, "explain": {}, "profile": {}}
+    for label, path in spec["urls"].items():
+        cache.clear()
+        status, cold = capture(client, path)
+        _status, warm = capture(client, path)
+        results["queries"][label] = {
+            "path": path,
+            "status": status,
+            "cold": len(cold),
+            "warm": len(warm),
+            "sql_ms": round(sum(float(q["time"]) for q in cold) * 1000, 1),
+        }
+        if label in spec.get("explain", []) and connection.vendor == "postgresql":
+            plans = []
+            slowest = sorted(cold, key=lambda q: float(q["time"]), reverse=True)
+            for query in slowest:
+                sql = query["sql"]
+                if not INTERESTING.search(sql) or not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                plans.append({"sql": sql, "ms": round(float(query["time"]) * 1000, 1), "plan": explain(sql)})
+                if len(plans) >= 4:
+                    break
+            results["explain"][label] = plans
+    for label in spec.get("profile", []):
+        results["profile"][label] = profile(client, spec["urls"][label])
+    Path(sys.argv[2]).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
