@@ -1,0 +1,36 @@
+"""Responsive layout: no horizontal scrolling at 320 px, and screenshots of every public page at phone
+and desktop widths for a person to look at (written to test-artifacts/screenshots/, issue 8)."""
+
+import pytest
+
+from .helpers import DESKTOP, NARROWEST, PHONE, PUBLIC_PAGES, open_public_page, screenshot
+
+pytestmark = pytest.mark.e2e
+
+OVERFLOW_JS = """() => {
+    const width = document.documentElement.clientWidth;
+    const wide = [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > width + 1)
+        .slice(0, 5)
+        .map(el => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ')[0] : ''));
+    return {scrollWidth: document.documentElement.scrollWidth, wide};
+}"""
+
+
+@pytest.mark.parametrize("name", list(PUBLIC_PAGES))
+def test_no_page_scrolls_sideways_at_320_pixels(site, new_context, name):
+    page = new_context(viewport=NARROWEST).new_page()
+    path = open_public_page(page, name)
+    layout = page.evaluate(OVERFLOW_JS)
+    assert layout["scrollWidth"] <= 320, (
+        f"{path} is {layout['scrollWidth']}px wide at 320px: {layout['wide']}"
+    )
+
+
+@pytest.mark.parametrize("name", list(PUBLIC_PAGES))
+def test_screenshots_of_every_page_at_phone_and_desktop_widths(site, new_context, name):
+    for label, viewport in (("375", PHONE), ("1280", DESKTOP)):
+        page = new_context(viewport=viewport).new_page()
+        open_public_page(page, name)
+        path = screenshot(page, f"{name}-{label}")
+        assert path.stat().st_size > 0
