@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from hubdir import views
 from hubdir.media import serve_media
 
 if settings.TWO_FACTOR_ADMIN:
@@ -11,6 +12,10 @@ if settings.TWO_FACTOR_ADMIN:
     admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("about/", views.AboutView.as_view(), name="about"),
+    path("privacy/", views.PrivacyView.as_view(), name="privacy"),
+    path("accessibility/", views.AccessibilityView.as_view(), name="accessibility"),
     path("admin/", admin.site.urls),
     path("", include("organisations.urls")),
     path("", include("initiatives.urls")),
@@ -18,3 +23,6 @@ urlpatterns = [
 
 if settings.SERVE_MEDIA:
     urlpatterns += [re_path(r"^media/(?P<path>.+)$", serve_media, name="media")]
+
+handler404 = "hubdir.views.page_not_found"
+handler500 = "hubdir.views.server_error"

@@ -1,6 +1,26 @@
-from django.views.generic import DetailView
+from django.db.models import Count, Prefetch, Q
+from django.views.generic import DetailView, ListView
 
-from .models import Initiative
+from organisations.models import Contact, Organisation, Status
+
+from .models import Initiative, KeyFigure, Membership
+
+
+def public_member_count():
+    return Count("memberships", filter=Q(memberships__organisation__status=Status.PUBLISHED))
+
+
+class InitiativeListView(ListView):
+    template_name = "initiatives/initiative_list.html"
+    context_object_name = "initiatives"
+
+    def get_queryset(self):
+        return (
+            Initiative.objects.published()
+            .annotate(member_count=public_member_count())
+            .prefetch_related(Prefetch("hosts", queryset=Organisation.objects.published().order_by("name")))
+            .order_by("name")
+        )
 
 
 class InitiativeDetailView(DetailView):
@@ -8,4 +28,51 @@ class InitiativeDetailView(DetailView):
     context_object_name = "initiative"
 
     def get_queryset(self):
-        return Initiative.objects.published()
+        return Initiative.objects.published().prefetch_related(
+            Prefetch("hosts", queryset=Organisation.objects.published().order_by("name"))
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        initiative = self.object
+        memberships = (
+            initiative.memberships.filter(organisation__status=Status.PUBLISHED)
+            .select_related("organisation")
+            .order_by("organisation__name")
+        )
+        context.update(
+            member_groups=members_by_role(memberships),
+            member_count=len(memberships),
+            key_figures=list(KeyFigure.objects.filter(initiative=initiative)),
+            contacts=list(Contact.objects.public().filter(initiative=initiative)),
+        )
+        return context
+
+
+# The order a visitor reads the groups in: who runs it first, former members last.
+ROLE_ORDER = [
+    Membership.Role.FOUNDING_PARTNER,
+    Membership.Role.PARTNER,
+    Membership.Role.RESIDENT,
+    Membership.Role.MEMBER,
+    Membership.Role.ALUMNUS,
+]
+
+ROLE_TITLES = {
+    Membership.Role.FOUNDING_PARTNER: "Founding partners",
+    Membership.Role.PARTNER: "Partners",
+    Membership.Role.RESIDENT: "Residents",
+    Membership.Role.MEMBER: "Members",
+    Membership.Role.ALUMNUS: "Alumni",
+}
+
+
+def members_by_role(memberships):
+    groups = {role: [] for role in ROLE_ORDER}
+    for membership in memberships:
+        groups.setdefault(membership.role, []).append(membership)
+    return [
+        {"role": role, "title": ROLE_TITLES.get(role, role), "memberships": items}
+        for role, items in groups.items()
+        if items
+    ]

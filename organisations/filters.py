@@ -170,7 +170,7 @@ class OrganisationFilter(django_filters.FilterSet):
                     try:
                         field.clean([value])
                     except ValidationError as error:
-                        self.ignored.append((name, value, error.messages[0]))
+                        self.ignored.append((name, value, _reason(error)))
                     else:
                         accepted.append(value)
                 if len(accepted) > MAX_VALUES_PER_PARAMETER:
@@ -185,7 +185,7 @@ class OrganisationFilter(django_filters.FilterSet):
             try:
                 field.clean(value)
             except ValidationError as error:
-                self.ignored.append((name, value, error.messages[0]))
+                self.ignored.append((name, value, _reason(error)))
             else:
                 kept[name] = value
         return kept
@@ -283,6 +283,12 @@ class OrganisationFilter(django_filters.FilterSet):
             for item in value if isinstance(value, list) else [value]:
                 active.append((name, str(item)))
         return active
+
+
+def _reason(error):
+    if error.error_list[0].code == "invalid_choice":
+        return "not a value this filter knows"
+    return error.messages[0]
 
 
 class StrictOrganisationFilter(OrganisationFilter):

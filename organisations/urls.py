@@ -1,10 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import export, views
 
 app_name = "organisations"
 
 urlpatterns = [
+    path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
+    # Fixed paths such as /organisations/export.csv go above the slug pattern.
+    path("organisations/export.csv", export.organisation_export, name="organisation-export"),
     path("organisations/<slug:slug>/", views.OrganisationDetailView.as_view(), name="organisation-detail"),
     path("sectors/<slug:slug>/", views.SectorDetailView.as_view(), name="sector-detail"),
 ]

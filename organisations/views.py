@@ -1,20 +1,308 @@
+from django.db.models import Prefetch
+from django.db.models.functions import Lower
+from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import get_object_or_404
-from django.views.generic import DetailView
+from django.urls import reverse
+from django.views.generic import DetailView, ListView
 
-from .models import Organisation, Sector
+from initiatives.models import Initiative, Membership
+
+from .facets import facet_counts, split_top
+from .filters import OrganisationFilter
+from .models import Contact, Organisation, OrganisationSlugRedirect, Sector, Status
+
+PAGE_SIZE = 20
+
+
+def with_card_relations(queryset):
+    """What a result card shows (sectors, published initiatives), fetched in two queries for any page."""
+    return queryset.prefetch_related(
+        Prefetch("sectors", queryset=Sector.objects.order_by("name")),
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.filter(initiative__in=Initiative.objects.published())
+            .select_related("initiative")
+            .order_by("initiative__name"),
+            to_attr="public_memberships",
+        ),
+    )
+
+
+def page_number(raw, paginator):
+    """(page number, notice or "") for a visitor's `page`: never an error page (ARCHITECTURE.md §5)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return 1, ""
+    try:
+        number = int(raw)
+    except ValueError:
+        return 1, "That page number was not understood, so this is the first page."
+    if number < 1:
+        return 1, "Page numbers start at 1, so this is the first page."
+    if number > paginator.num_pages:
+        return paginator.num_pages, "There are fewer pages than that, so this is the last page."
+    return number, ""
+
+
+class PaginatedCardsMixin:
+    """Pages of organisation cards where a bad `page` shows the first or last page with a notice."""
+
+    paginate_by = PAGE_SIZE
+    page_notice = ""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        number, self.page_notice = page_number(self.request.GET.get("page"), paginator)
+        page = paginator.page(number)
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class OrganisationListView(PaginatedCardsMixin, ListView):
+    template_name = "organisations/organisation_list.html"
+    context_object_name = "organisations"
+
+    def get_queryset(self):
+        self.filterset = OrganisationFilter(self.request.GET, queryset=Organisation.objects.published())
+        return with_card_relations(self.filterset.qs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = self.filterset
+        facets = facet_counts(filterset)
+        query = filterset.search_query
+        context.update(
+            filterset=filterset,
+            query=query,
+            current_sort=filterset.current_sort,
+            sort_choices=sort_choices(filterset),
+            facet_groups=facet_groups(filterset, facets),
+            chips=filter_chips(filterset, facets),
+            notices=ignored_notices(filterset) + ([self.page_notice] if self.page_notice else []),
+            suggestion=suggestion(query) if query and not context["paginator"].count else None,
+            export_query=canonical_query(filterset).urlencode(),
+        )
+        return context
+
+
+def canonical_query(filterset, without=None):
+    """The accepted filters (and sort) as a query string, optionally without one (name, value)."""
+    query = QueryDict(mutable=True)
+    for name, value in filterset.active_filters():
+        if (name, value) != without:
+            query.appendlist(name, value)
+    if filterset.cleaned("sort"):
+        query["sort"] = filterset.cleaned("sort")
+    return query
+
+
+def option_labels(filterset, facets):
+    labels = {facet: {o["value"]: o["label"] for o in options} for facet, options in facets.items()}
+    labels["hq_leeds"] = {"1": "Headquartered in Leeds"}
+    return labels
+
+
+def chip_label(filterset, labels, name, value):
+    if name == "q":
+        return f"Search: “{value}”"
+    if name == "founded_min":
+        return f"Founded in or after {value}"
+    if name == "founded_max":
+        return f"Founded in or before {value}"
+    if name == "hq_leeds":
+        return "Headquartered in Leeds"
+    return f"{filterset.filters[name].label}: {labels.get(name, {}).get(value, value)}"
+
+
+def filter_chips(filterset, facets):
+    labels = option_labels(filterset, facets)
+    chips = []
+    for name, value in filterset.active_filters():
+        remaining = canonical_query(filterset, without=(name, value)).urlencode()
+        chips.append({"label": chip_label(filterset, labels, name, value), "url": f"?{remaining}"})
+    return chips
+
+
+FACET_TITLES = {
+    "sector": "Sector",
+    "initiative": "Initiative",
+    "care_setting": "Care setting",
+    "regulatory": "Regulatory marks",
+    "type": "Type of organisation",
+    "size": "Size",
+    "local_authority": "Local authority",
+    "district": "Postcode district",
+}
+
+
+def facet_groups(filterset, facets):
+    groups = []
+    for name, options in facets.items():
+        if not options:
+            continue
+        for index, option in enumerate(options):
+            option["id"] = f"filter-{name}-{index}"
+        shown, more = split_top(options)
+        groups.append(
+            {
+                "name": name,
+                "title": FACET_TITLES[name],
+                "shown": shown,
+                "more": more,
+                "selected_count": sum(o["selected"] for o in options),
+            }
+        )
+    return groups
+
+
+def sort_choices(filterset):
+    choices = filterset.filters["sort"].extra["choices"]
+    if not filterset.search_query:
+        choices = [c for c in choices if c[0] != "relevance"]
+    return choices
+
+
+def ignored_notices(filterset):
+    notices = []
+    for name, value, reason in filterset.ignored:
+        label = filterset.filters[name].label
+        shown = value if len(value) <= 60 else value[:57] + "…"
+        if shown:
+            notices.append(f"{label} “{shown}” was ignored: {reason}.")
+        else:
+            notices.append(f"{label}: {reason}.")
+    return notices
+
+
+def suggestion(query):
+    try:
+        from organisations.search import did_you_mean
+    except ImportError:
+        return None
+    corrected = did_you_mean(query)
+    return corrected if corrected and corrected != query else None
 
 
 class OrganisationDetailView(DetailView):
     template_name = "organisations/organisation_detail.html"
     context_object_name = "organisation"
 
-    def get_queryset(self):
-        return Organisation.objects.published().with_public_relations()
+    def get(self, request, *args, **kwargs):
+        slug = kwargs["slug"]
+        organisation = Organisation.objects.select_related("parent", "merged_into").filter(slug=slug).first()
+        if organisation is None:
+            moved = (
+                OrganisationSlugRedirect.objects.select_related("organisation").filter(old_slug=slug).first()
+            )
+            if moved and moved.organisation.status != Status.DRAFT:
+                return HttpResponsePermanentRedirect(moved.organisation.get_absolute_url())
+            raise Http404("No organisation at this address.")
+        successor = organisation.merged_into
+        if successor and successor.is_public and organisation.status != Status.DRAFT:
+            return HttpResponsePermanentRedirect(successor.get_absolute_url())
+        if not organisation.is_public:
+            raise Http404("No organisation at this address.")
+        self.object = organisation
+        return self.render_to_response(self.get_context_data(object=organisation))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        organisation = self.object
+        context.update(
+            sectors=list(organisation.sectors.order_by("name")),
+            care_settings=list(organisation.care_settings.order_by("name")),
+            regulatory_marks=list(organisation.regulatory_marks.order_by("name")),
+            parent=organisation.parent if organisation.parent and organisation.parent.is_public else None,
+            children=list(organisation.children.published().order_by("name")),
+            memberships=list(
+                organisation.memberships.filter(initiative__in=Initiative.objects.published())
+                .select_related("initiative")
+                .order_by("initiative__name")
+            ),
+            contacts=list(Contact.objects.public().filter(organisation=organisation)),
+            canonical_url=self.request.build_absolute_uri(organisation.get_absolute_url()),
+        )
+        context["json_ld"] = organisation_json_ld(
+            organisation,
+            request=self.request,
+            sectors=context["sectors"],
+            parent=context["parent"],
+        )
+        context["logo_url"] = (
+            self.request.build_absolute_uri(organisation.logo.url) if organisation.logo else ""
+        )
+        context["companies_house_url"] = (
+            f"https://find-and-update.company-information.service.gov.uk/company/{organisation.companies_house_number}"
+            if organisation.companies_house_number
+            else ""
+        )
+        return context
 
 
-class SectorDetailView(DetailView):
+SCHEMA_TYPES = {
+    Organisation.Type.NHS: "MedicalOrganization",
+    Organisation.Type.UNIVERSITY: "CollegeOrUniversity",
+    Organisation.Type.PUBLIC_BODY: "GovernmentOrganization",
+}
+
+
+def organisation_json_ld(organisation, *, request, sectors, parent):
+    """schema.org data for search engines, from public fields only."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": SCHEMA_TYPES.get(organisation.organisation_type, "Organization"),
+        "name": organisation.name,
+        "url": request.build_absolute_uri(organisation.get_absolute_url()),
+    }
+    optional = {
+        "alternateName": organisation.alternative_names_list,
+        "description": organisation.summary or organisation.description,
+        "sameAs": [organisation.website] if organisation.website else [],
+        "email": organisation.email,
+        "telephone": organisation.phone,
+        "foundingDate": str(organisation.founded_year) if organisation.founded_year else "",
+        "logo": request.build_absolute_uri(organisation.logo.url) if organisation.logo else "",
+        "knowsAbout": [sector.name for sector in sectors],
+    }
+    if organisation.companies_house_number:
+        optional["identifier"] = {
+            "@type": "PropertyValue",
+            "propertyID": "Companies House number",
+            "value": organisation.companies_house_number,
+        }
+    if organisation.town or organisation.postcode or organisation.address_line:
+        address = {"@type": "PostalAddress", "addressCountry": "GB"}
+        for key, value in (
+            ("streetAddress", organisation.address_line),
+            ("addressLocality", organisation.town),
+            ("postalCode", organisation.postcode),
+        ):
+            if value:
+                address[key] = value
+        optional["address"] = address
+    if parent:
+        optional["parentOrganization"] = {
+            "@type": "Organization",
+            "name": parent.name,
+            "url": request.build_absolute_uri(parent.get_absolute_url()),
+        }
+    data.update({key: value for key, value in optional.items() if value})
+    return data
+
+
+class SectorDetailView(PaginatedCardsMixin, ListView):
     template_name = "organisations/sector_detail.html"
-    context_object_name = "sector"
+    context_object_name = "organisations"
 
-    def get_object(self, queryset=None):
-        return get_object_or_404(Sector, slug=self.kwargs["slug"])
+    def get_queryset(self):
+        self.sector = get_object_or_404(Sector, slug=self.kwargs["slug"])
+        organisations = Organisation.objects.published().filter(sectors=self.sector)
+        if not self.sector.is_active and not organisations.exists():
+            raise Http404("No sector at this address.")
+        return with_card_relations(organisations.order_by(Lower("name"), "pk"))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sector"] = self.sector
+        context["notices"] = [self.page_notice] if self.page_notice else []
+        context["filter_url"] = f"{reverse('organisations:organisation-list')}?sector={self.sector.slug}"
+        return context

@@ -1,0 +1,55 @@
+"""Small presentation helpers for the directory's templates."""
+
+import json
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+# The same escapes as Django's json_script: nothing in the data can close the <script> element.
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.simple_tag
+def highlight(text, query):
+    """Escaped `text` with the words of `query` in <mark> (ARCHITECTURE.md §6)."""
+    if not text:
+        return ""
+    if not query:
+        return escape(text)
+    try:
+        from organisations.search import highlight as search_highlight
+    except ImportError:
+        # Temporary, until organisations/search.py lands.
+        return escape(text)
+    return search_highlight(text, query)
+
+
+@register.filter
+def initials(name):
+    """Up to two initials for a logo placeholder: 'Leeds Teaching Hospitals' -> 'LT'."""
+    words = [w for w in str(name).replace("-", " ").split() if w[:1].isalnum()]
+    letters = "".join(w[0] for w in words[:2]).upper()
+    return letters or "?"
+
+
+@register.simple_tag
+def json_ld(data):
+    """A schema.org JSON-LD block, escaped like json_script so that no value can break out of it."""
+    payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+@register.simple_tag
+def path_if_routed(path):
+    """`path` when a route answers it, else "": links to pages other features add appear with them."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve(path)
+    except Resolver404:
+        return ""
+    return path
