@@ -5,6 +5,7 @@ here. Without it every browser test skips with the reason below, so a laptop wit
 the rest of the suite.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ from django.test import Client
 
 from .helpers import DESKTOP
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Overridable only so that the skip below can itself be tried out.
+CHROMIUM = Path(os.environ.get("HUBDIR_E2E_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -63,7 +65,7 @@ def directory_data(transactional_db):
 
 
 @pytest.fixture
-def site(live_server, directory_data):
+def site(browser, live_server, directory_data):
     """The live server's base URL, with the directory's data loaded."""
     return live_server.url
 

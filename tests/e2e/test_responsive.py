@@ -16,6 +16,17 @@ OVERFLOW_JS = """() => {
     return {scrollWidth: document.documentElement.scrollWidth, wide};
 }"""
 
+# Images whose box has another shape than the picture, with nothing (object-fit) to keep it in proportion.
+STRETCHED_IMAGES_JS = """() => [...document.images]
+    .filter(img => img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().width > 0)
+    .filter(img => !['contain', 'cover', 'scale-down'].includes(getComputedStyle(img).objectFit))
+    .filter(img => {
+        const box = img.getBoundingClientRect();
+        const natural = img.naturalWidth / img.naturalHeight;
+        return Math.abs(box.width / box.height - natural) / natural > 0.03;
+    })
+    .map(img => img.currentSrc)"""
+
 
 @pytest.mark.parametrize("name", list(PUBLIC_PAGES))
 def test_no_page_scrolls_sideways_at_320_pixels(site, new_context, name):
@@ -34,3 +45,4 @@ def test_screenshots_of_every_page_at_phone_and_desktop_widths(site, new_context
         open_public_page(page, name)
         path = screenshot(page, f"{name}-{label}")
         assert path.stat().st_size > 0
+        assert page.evaluate(STRETCHED_IMAGES_JS) == [], f"stretched images on {name} at {label}px"
