@@ -1,9 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
+from django.views.generic import TemplateView
 
 from hubdir import views
+from hubdir.feeds import NewOrganisationsFeed
+from hubdir.health import healthz
 from hubdir.media import serve_media
+from hubdir.sitemaps import SITEMAPS
+from hubdir.stats import StatsView
 
 if settings.TWO_FACTOR_ADMIN:
     from django_otp.admin import OTPAdminSite
@@ -17,6 +23,12 @@ urlpatterns = [
     path("privacy/", views.PrivacyView.as_view(), name="privacy"),
     path("accessibility/", views.AccessibilityView.as_view(), name="accessibility"),
     path("admin/", admin.site.urls),
+    path("api/", include("hubdir.api.urls")),
+    path("stats/", StatsView.as_view(), name="stats"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
+    path("healthz", healthz, name="healthz"),
+    path("feeds/organisations.atom", NewOrganisationsFeed(), name="feed-organisations"),
     path("", include("organisations.urls")),
     path("", include("initiatives.urls")),
 ]

@@ -1,0 +1,183 @@
+"""/stats/ — Leeds health tech in numbers: the directory's own counts beside the reported figures.
+
+Each dimension is one grouped query over published organisations. Every row carries the link to the
+filtered list it counts, so that a number can always be checked against the entries behind it.
+"""
+
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.views.generic import TemplateView
+
+from initiatives.models import Initiative, KeyFigure
+from organisations.models import CareSetting, Organisation, Sector, Status
+
+PUBLISHED = Q(organisations__status=Status.PUBLISHED)
+
+
+def list_url(**params):
+    return f"{reverse('organisations:organisation-list')}?{urlencode(params)}"
+
+
+def chart(key, dimension, rows, *, note=""):
+    """A chart's context: rows of (label, count, url), with each bar's share of the longest one."""
+    rows = [row for row in rows if row[1]]
+    longest = max((count for _label, count, _url in rows), default=0)
+    return {
+        "key": key,
+        "title": f"Organisations by {dimension.lower()}",
+        "dimension": dimension,
+        "note": note,
+        "total": sum(count for _label, count, _url in rows),
+        "rows": [
+            {
+                "label": label,
+                "count": count,
+                "url": url,
+                # Percent of the chart's width; a bar never vanishes, however small.
+                "width": max(round(100 * count / longest, 1), 1) if longest else 0,
+            }
+            for label, count, url in rows
+        ],
+    }
+
+
+def reference_rows(model, parameter):
+    counts = (
+        model.objects.annotate(n=Count("organisations", filter=PUBLISHED))
+        .filter(n__gt=0)
+        .order_by("-n", "name")
+        .values_list("name", "slug", "n")
+    )
+    return [(name, n, list_url(**{parameter: slug})) for name, slug, n in counts]
+
+
+def choice_rows(field, choices, parameter):
+    counts = dict(
+        Organisation.objects.published()
+        .exclude(**{field: ""})
+        .order_by()
+        .values_list(field)
+        .annotate(n=Count("pk"))
+    )
+    return [(label, counts.get(value, 0), list_url(**{parameter: value})) for value, label in choices]
+
+
+def decade_rows():
+    by_year = (
+        Organisation.objects.published()
+        .filter(founded_year__isnull=False)
+        .order_by()
+        .values_list("founded_year")
+        .annotate(n=Count("pk"))
+    )
+    decades = {}
+    for year, n in by_year:
+        decade = year - year % 10
+        decades[decade] = decades.get(decade, 0) + n
+    return [
+        (f"{decade}s", n, list_url(founded_min=decade, founded_max=decade + 9))
+        for decade, n in sorted(decades.items())
+    ]
+
+
+def initiative_counts():
+    """[(name, slug, published members)] for published initiatives with any."""
+    return list(
+        Initiative.objects.published()
+        .annotate(n=Count("memberships", filter=Q(memberships__organisation__status=Status.PUBLISHED)))
+        .filter(n__gt=0)
+        .order_by("-n", "name")
+        .values_list("name", "slug", "n")
+    )
+
+
+def directory_totals():
+    return Organisation.objects.published().aggregate(
+        organisations=Count("pk"),
+        companies=Count("pk", filter=Q(organisation_type=Organisation.Type.COMPANY)),
+        companies_hq_leeds=Count(
+            "pk", filter=Q(organisation_type=Organisation.Type.COMPANY, headquartered_in_leeds=True)
+        ),
+        large=Count("pk", filter=Q(employees_band=Organisation.EmployeesBand.LARGE)),
+        size_unknown=Count("pk", filter=Q(employees_band="")),
+        founded_unknown=Count("pk", filter=Q(founded_year__isnull=True)),
+        place_unknown=Count("pk", filter=Q(local_authority="")),
+    )
+
+
+def key_figure_comparisons(totals, initiative_counts):
+    """Each reported figure beside what the directory itself counts, where it counts something alike."""
+    comparisons = {
+        "health-tech-companies": (
+            "The directory lists {n} companies headquartered in Leeds.",
+            totals["companies_hq_leeds"],
+            list_url(type="company", hq_leeds="1"),
+        ),
+        "sector-employees": (
+            "The directory does not record headcounts; it lists {n} organisations employing 250 or more.",
+            totals["large"],
+            list_url(size="large"),
+        ),
+    }
+    rows = []
+    for figure in KeyFigure.objects.select_related("initiative"):
+        sentence, count, url = comparisons.get(figure.slug, (None, None, None))
+        initiative = figure.initiative
+        if sentence is None and initiative is not None and initiative.status == Status.PUBLISHED:
+            sentence = f"The directory lists {{n}} organisations at {initiative.name}."
+            count = initiative_counts.get(initiative.slug, 0)
+            url = list_url(initiative=initiative.slug)
+        rows.append(
+            {
+                "figure": figure,
+                "directory": sentence.format(n=f"{count:,}") if sentence else "",
+                "directory_url": url,
+            }
+        )
+    return rows
+
+
+class StatsView(TemplateView):
+    template_name = "stats/stats.html"
+
+    def get_context_data(self, **kwargs):
+        totals = directory_totals()
+        initiatives = initiative_counts()
+        charts = [
+            chart("sector", "Sector", reference_rows(Sector, "sector")),
+            chart("type", "Type", choice_rows("organisation_type", Organisation.Type.choices, "type")),
+            chart(
+                "size",
+                "Size (employees)",
+                choice_rows("employees_band", Organisation.EmployeesBand.choices, "size"),
+                note=f"{totals['size_unknown']:,} organisations do not state their size.",
+            ),
+            chart("care_setting", "Care setting", reference_rows(CareSetting, "care_setting")),
+            chart(
+                "local_authority",
+                "Local authority",
+                choice_rows("local_authority", Organisation.LocalAuthority.choices, "local_authority"),
+                note=f"{totals['place_unknown']:,} organisations do not state their local authority.",
+            ),
+            chart(
+                "founded",
+                "Decade founded",
+                decade_rows(),
+                note=f"{totals['founded_unknown']:,} organisations do not state when they were founded.",
+            ),
+            chart(
+                "initiative",
+                "Initiative",
+                [(name, n, list_url(initiative=slug)) for name, slug, n in initiatives],
+            ),
+        ]
+        return super().get_context_data(
+            totals=totals,
+            all_url=reverse("organisations:organisation-list"),
+            companies_url=list_url(type="company"),
+            charts=charts,
+            key_figures=key_figure_comparisons(totals, {slug: n for _name, slug, n in initiatives}),
+            **kwargs,
+        )
