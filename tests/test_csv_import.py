@@ -1,0 +1,388 @@
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import CommandError, call_command
+
+from initiatives.models import Membership
+from organisations.csv_io import CSV_COLUMNS, import_csv
+from organisations.models import Organisation, OrganisationSlugRedirect, Status
+from tests.factories import (
+    CareSettingFactory,
+    InitiativeFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    SectorFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def csv_bytes(rows, columns=None, *, bom=False):
+    columns = columns or list(rows[0])
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row.get(c, "") for c in columns])
+    return (("\ufeff" if bom else "") + out.getvalue()).encode()
+
+
+def run(data, **kwargs):
+    return import_csv(file=io.BytesIO(data), **kwargs)
+
+
+def errors_of(result):
+    return [(e.line, e.column, e.reason) for e in result.errors]
+
+
+@pytest.fixture
+def editor(django_user_model):
+    user = django_user_model.objects.create_user("editor", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_organisation", "change_organisation"])
+    )
+    return django_user_model.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def publisher(django_user_model):
+    user = django_user_model.objects.create_user("publisher", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["add_organisation", "change_organisation", "publish_organisation"]
+        )
+    )
+    return django_user_model.objects.get(pk=user.pk)
+
+
+def test_it_creates_organisations_with_normalised_values_and_relations():
+    SectorFactory(name="Medtech", slug="medtech")
+    SectorFactory(name="Digital health", slug="digital-health")
+    CareSettingFactory(name="Hospital", slug="hospital")
+    initiative = InitiativeFactory(name="Nexus", slug="nexus")
+    data = csv_bytes(
+        [
+            {
+                "name": "Acme Health",
+                "postcode": "ls14ap",
+                "companies_house_number": "1234567",
+                "headquartered_in_leeds": "yes",
+                "founded_year": "2015",
+                "organisation_type": "Company",
+                "local_authority": "leeds",
+                "sectors": "medtech; Digital health",
+                "care_settings": "hospital",
+                "initiatives": "Nexus",
+                "website": "https://acme.example.org",
+                "last_verified_on": "2024-05-01",
+            }
+        ]
+    )
+
+    result = run(data)
+
+    assert result.ok, result.errors
+    assert (result.created, result.updated, result.unchanged) == (1, 0, 0)
+    org = Organisation.objects.get(slug="acme-health")
+    assert org.status == Status.DRAFT
+    assert org.postcode == "LS1 4AP"
+    assert org.postcode_district == "LS1"
+    assert org.companies_house_number == "01234567"
+    assert org.headquartered_in_leeds is True
+    assert org.founded_year == 2015
+    assert sorted(org.sectors.values_list("slug", flat=True)) == ["digital-health", "medtech"]
+    assert org.sector_names == "Digital health Medtech"
+    assert list(org.care_settings.values_list("slug", flat=True)) == ["hospital"]
+    assert list(org.initiatives.all()) == [initiative]
+    assert org.history.count() == 1
+    assert Membership.history.filter(organisation_id=org.pk).count() == 1
+
+
+def test_it_accepts_a_byte_order_mark_and_strips_formula_guards():
+    result = run(csv_bytes([{"name": "Guarded", "phone": "'+44 113 000 0000"}], bom=True))
+
+    assert result.ok, result.errors
+    assert Organisation.objects.get(slug="guarded").phone == "+44 113 000 0000"
+
+
+def test_it_keeps_a_leading_quote_that_is_not_a_formula_guard():
+    run(csv_bytes([{"name": "Quoted", "summary": "'Quoted' summary"}]))
+
+    assert Organisation.objects.get(slug="quoted").summary == "'Quoted' summary"
+
+
+def test_it_updates_by_slug_and_leaves_missing_columns_alone():
+    org = OrganisationFactory(name="Old Name", slug="acme", summary="Keep me", town="Leeds")
+
+    result = run(csv_bytes([{"name": "New Name", "slug": "acme", "town": "York"}]))
+
+    assert result.ok, result.errors
+    assert (result.created, result.updated) == (0, 1)
+    assert result.rows[0].changes == ("name", "town")
+    org.refresh_from_db()
+    assert (org.name, org.town, org.summary) == ("New Name", "York", "Keep me")
+    assert org.history.first().history_change_reason == "CSV import"
+
+
+def test_it_matches_by_the_slug_derived_from_the_name_when_slug_is_blank():
+    org = OrganisationFactory(name="Acme Health", slug="acme-health", town="Leeds")
+
+    result = run(csv_bytes([{"name": "Acme Health", "slug": "", "town": "Wakefield"}]))
+
+    assert (result.created, result.updated) == (0, 1)
+    org.refresh_from_db()
+    assert org.town == "Wakefield"
+
+
+def test_it_matches_by_companies_house_number_when_no_slug_matches():
+    org = OrganisationFactory(name="Acme Ltd", slug="acme-ltd", companies_house_number="01234567")
+
+    result = run(csv_bytes([{"name": "Acme Health Limited", "companies_house_number": "1234567"}]))
+
+    assert result.ok, result.errors
+    assert (result.created, result.updated) == (0, 1)
+    org.refresh_from_db()
+    assert (org.name, org.slug) == ("Acme Health Limited", "acme-ltd")
+
+
+def test_changing_a_slug_leaves_a_redirect():
+    org = OrganisationFactory(name="Acme", slug="acme", companies_house_number="01234567")
+
+    run(csv_bytes([{"name": "Acme", "slug": "acme-health", "companies_house_number": "01234567"}]))
+
+    org.refresh_from_db()
+    assert org.slug == "acme-health"
+    assert OrganisationSlugRedirect.objects.get(old_slug="acme").organisation == org
+
+
+def test_a_given_multi_valued_cell_replaces_the_set_and_an_empty_one_clears_it():
+    medtech = SectorFactory(name="Medtech", slug="medtech")
+    SectorFactory(name="Imaging", slug="imaging")
+    keep = InitiativeFactory(name="Keep")
+    drop = InitiativeFactory(name="Drop")
+    org = OrganisationFactory(slug="acme", sectors=[medtech])
+    MembershipFactory(organisation=org, initiative=keep)
+    MembershipFactory(organisation=org, initiative=drop)
+
+    result = run(csv_bytes([{"name": org.name, "slug": "acme", "sectors": "imaging", "initiatives": "Keep"}]))
+
+    assert result.ok, result.errors
+    assert list(org.sectors.values_list("slug", flat=True)) == ["imaging"]
+    assert list(org.initiatives.all()) == [keep]
+    assert Membership.history.filter(initiative=drop, history_type="-").exists()
+    org.refresh_from_db()
+    assert org.sector_names == "Imaging"
+
+    run(csv_bytes([{"name": org.name, "slug": "acme", "sectors": ""}]))
+
+    assert org.sectors.count() == 0
+    assert list(org.initiatives.all()) == [keep]
+
+
+def test_a_parent_may_be_given_by_slug_or_name_in_the_directory_or_earlier_in_the_file():
+    OrganisationFactory(name="University of Leeds", slug="university-of-leeds")
+    data = csv_bytes(
+        [
+            {"name": "LIDA", "parent": "University of Leeds"},
+            {"name": "LIDA Lab", "parent": "lida"},
+            {"name": "Other", "parent": "university-of-leeds"},
+        ]
+    )
+
+    result = run(data)
+
+    assert result.ok, result.errors
+    assert Organisation.objects.get(slug="lida").parent.slug == "university-of-leeds"
+    assert Organisation.objects.get(slug="lida-lab").parent.slug == "lida"
+    assert Organisation.objects.get(slug="other").parent.slug == "university-of-leeds"
+
+
+def test_every_bad_row_is_reported_with_line_column_and_reason_and_nothing_is_written():
+    data = csv_bytes(
+        [
+            {"name": "Good", "postcode": "LS1 4AP", "description": "two\nlines"},
+            {"name": "Bad postcode", "postcode": "nowhere", "description": ""},
+            {"name": "", "postcode": "LS2 9JT", "description": ""},
+            {"name": "Bad site", "website": "javascript:alert(1)", "description": ""},
+            {"name": "Bad year", "founded_year": "1700", "description": ""},
+            {"name": "Bad type", "organisation_type": "spaceship", "description": ""},
+            {"name": "Bad flag", "headquartered_in_leeds": "maybe", "description": ""},
+            {"name": "Bad date", "last_verified_on": "01/02/2024", "description": ""},
+            {"name": "Bad sector", "sectors": "astrology", "description": ""},
+            {"name": "Bad parent", "parent": "nobody", "description": ""},
+            {"name": "Bad email", "email": "not-an-email", "description": ""},
+            {"name": "Bad number", "companies_house_number": "12", "description": ""},
+        ],
+        columns=[
+            "name",
+            "postcode",
+            "description",
+            "website",
+            "founded_year",
+            "organisation_type",
+            "headquartered_in_leeds",
+            "last_verified_on",
+            "sectors",
+            "parent",
+            "email",
+            "companies_house_number",
+        ],
+    )
+
+    result = run(data)
+
+    found = {(line, column) for line, column, _reason in errors_of(result)}
+    # Line 2 holds a record spanning two lines, so the next record starts on line 4.
+    assert found == {
+        (4, "postcode"),
+        (5, "name"),
+        (6, "website"),
+        (7, "founded_year"),
+        (8, "organisation_type"),
+        (9, "headquartered_in_leeds"),
+        (10, "last_verified_on"),
+        (11, "sectors"),
+        (12, "parent"),
+        (13, "email"),
+        (14, "companies_house_number"),
+    }
+    assert "Enter a valid UK postcode" in str(result.errors[0])
+    assert str(result.errors[0]).startswith("line 4, column postcode: ")
+    assert Organisation.objects.count() == 0
+
+
+def test_unknown_columns_are_refused_by_name():
+    result = run(b"name,colour,size\nAcme,red,big\n")
+
+    assert len(result.errors) == 1
+    assert "colour" in result.errors[0].reason and "size" in result.errors[0].reason
+    assert Organisation.objects.count() == 0
+
+
+def test_an_undecodable_file_is_refused_with_a_clear_message():
+    result = run("name,town\nCafé,Leeds\n".encode("latin-1"))
+
+    assert len(result.errors) == 1
+    assert "UTF-8" in result.errors[0].reason
+    assert Organisation.objects.count() == 0
+
+
+def test_a_file_without_a_name_column_or_rows_is_refused():
+    assert "name" in run(b"town\nLeeds\n").errors[0].reason
+    assert "empty" in run(b"").errors[0].reason
+
+
+def test_duplicate_slugs_and_companies_house_numbers_in_one_file_are_errors():
+    data = csv_bytes(
+        [
+            {"name": "Acme", "companies_house_number": "01234567"},
+            {"name": "ACME", "companies_house_number": "1234567"},
+        ]
+    )
+
+    result = run(data)
+
+    assert {(e.line, e.column) for e in result.errors} == {(3, "slug"), (3, "companies_house_number")}
+    assert Organisation.objects.count() == 0
+
+
+def test_a_companies_house_number_held_by_another_organisation_is_an_error():
+    OrganisationFactory(name="Holder", companies_house_number="01234567")
+    OrganisationFactory(name="Newcomer", slug="newcomer")
+
+    result = run(csv_bytes([{"name": "Newcomer", "companies_house_number": "01234567"}]))
+
+    assert errors_of(result)[0][:2] == (2, "companies_house_number")
+    assert "Holder" in result.errors[0].reason
+
+
+def test_a_row_with_the_wrong_number_of_cells_is_an_error():
+    result = run(b"name,town\nAcme,Leeds,extra\n")
+
+    assert errors_of(result) == [(2, None, "This row has 3 cells but the header has 2 columns.")]
+
+
+def test_a_dry_run_counts_but_writes_nothing():
+    OrganisationFactory(name="Acme", slug="acme", town="Leeds")
+
+    result = run(csv_bytes([{"name": "Acme", "town": "York"}, {"name": "New"}]), dry_run=True)
+
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 0)
+    assert not result.written
+    assert Organisation.objects.count() == 1
+    assert Organisation.objects.get().town == "Leeds"
+
+
+def test_an_editor_cannot_set_status_and_new_rows_arrive_as_drafts(editor):
+    OrganisationFactory(name="Live", slug="live", status=Status.PUBLISHED)
+
+    refused = run(
+        csv_bytes([{"name": "New", "status": "published"}, {"name": "Live", "status": "archived"}]),
+        user=editor,
+    )
+    accepted = run(
+        csv_bytes([{"name": "New", "status": ""}, {"name": "Live", "status": "published"}]), user=editor
+    )
+
+    assert errors_of(refused) == [
+        (2, "status", "Editors cannot set status: leave the status column empty."),
+        (3, "status", "Editors cannot set status: leave the status column empty."),
+    ]
+    assert accepted.ok, accepted.errors
+    assert Organisation.objects.get(slug="new").status == Status.DRAFT
+    assert Organisation.objects.get(slug="live").status == Status.PUBLISHED
+    assert Organisation.objects.get(slug="new").history.get().history_user == editor
+
+
+def test_a_publisher_can_set_status(publisher):
+    result = run(csv_bytes([{"name": "New", "status": "published"}]), user=publisher)
+
+    assert result.ok, result.errors
+    org = Organisation.objects.get(slug="new")
+    assert org.status == Status.PUBLISHED
+    assert org.published_at is not None
+
+
+def test_the_command_prints_errors_by_line_and_column_and_exits_non_zero(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(csv_bytes([{"name": "Acme", "postcode": "nowhere"}]))
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="1 error found: nothing was imported"):
+        call_command("import_organisations", str(path), stderr=err, stdout=io.StringIO())
+
+    assert "line 2, column postcode: Enter a valid UK postcode" in err.getvalue()
+    assert Organisation.objects.count() == 0
+
+
+def test_the_command_imports_and_summarises(tmp_path):
+    path = tmp_path / "good.csv"
+    path.write_bytes(csv_bytes([{"name": "Acme"}, {"name": "Beta"}]))
+    out = io.StringIO()
+
+    call_command("import_organisations", str(path), "--dry-run", stdout=out, stderr=io.StringIO())
+    assert "Dry run, nothing written: 2 created" in out.getvalue()
+    assert Organisation.objects.count() == 0
+
+    call_command("import_organisations", str(path), stdout=out, stderr=io.StringIO())
+    assert "Imported: 2 created, 0 updated, 0 unchanged." in out.getvalue()
+    assert Organisation.objects.count() == 2
+
+
+def test_the_command_applies_the_named_users_role(tmp_path, editor):
+    path = tmp_path / "status.csv"
+    path.write_bytes(csv_bytes([{"name": "Acme", "status": "published"}]))
+
+    with pytest.raises(CommandError):
+        call_command(
+            "import_organisations", str(path), "--user", "editor", stdout=io.StringIO(), stderr=io.StringIO()
+        )
+    with pytest.raises(CommandError, match="No user"):
+        call_command("import_organisations", str(path), "--user", "nobody")
+
+
+def test_the_header_lists_exactly_the_documented_columns():
+    assert CSV_COLUMNS[0] == "name"
+    assert len(CSV_COLUMNS) == 26
