@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -91,6 +92,12 @@ class OrganisationQuerySet(models.QuerySet):
     def with_public_relations(self):
         return self.select_related("parent").prefetch_related("sectors")
 
+    def search(self, q):
+        """Matches for a visitor's query, annotated with `search_rank` (organisations/search.py)."""
+        from .search import search
+
+        return search(self, q)
+
 
 class OrganisationManager(models.Manager.from_queryset(OrganisationQuerySet)):
     def get_by_natural_key(self, slug):
@@ -165,6 +172,8 @@ class Organisation(models.Model):
     # Denormalised for full-text search, which cannot see M2M names: refreshed by
     # refresh_sector_names() whenever the sectors change (ARCHITECTURE.md §6).
     sector_names = models.TextField(blank=True, editable=False)
+    # Kept by a PostgreSQL trigger (migration 0002_search); always NULL on SQLite, which uses FTS5.
+    search_vector = SearchVectorField(null=True, editable=False)
     source_url = models.URLField(max_length=500, blank=True, validators=[validators.validate_http_url])
     last_verified_on = models.DateField(null=True, blank=True)
     is_demo = models.BooleanField(default=False, editable=False, help_text="Synthetic row from seed_demo.")
@@ -173,7 +182,7 @@ class Organisation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = OrganisationManager()
-    history = HistoricalRecords(excluded_fields=["sector_names"])
+    history = HistoricalRecords(excluded_fields=["sector_names", "search_vector"])
 
     class Meta:
         ordering = ["name"]
