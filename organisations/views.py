@@ -56,6 +56,14 @@ class PaginatedCardsMixin:
         page = paginator.page(number)
         return paginator, page, page.object_list, page.has_other_pages()
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page_range"] = context["paginator"].get_elided_page_range(
+            context["page_obj"].number, on_each_side=2, on_ends=1
+        )
+        context["page_query"] = self.request.GET
+        return context
+
 
 class OrganisationListView(PaginatedCardsMixin, ListView):
     template_name = "organisations/organisation_list.html"
@@ -79,6 +87,8 @@ class OrganisationListView(PaginatedCardsMixin, ListView):
             chips=filter_chips(filterset, facets),
             notices=ignored_notices(filterset) + ([self.page_notice] if self.page_notice else []),
             suggestion=suggestion(query) if query and not context["paginator"].count else None,
+            # Links keep the accepted filters only: a value that was ignored is not carried along.
+            page_query=canonical_query(filterset),
             export_query=canonical_query(filterset).urlencode(),
         )
         return context
@@ -148,6 +158,7 @@ def facet_groups(filterset, facets):
                 "title": FACET_TITLES[name],
                 "shown": shown,
                 "more": more,
+                "total": len(options),
                 "selected_count": sum(o["selected"] for o in options),
             }
         )
@@ -220,6 +231,7 @@ class OrganisationDetailView(DetailView):
             ),
             contacts=list(Contact.objects.public().filter(organisation=organisation)),
             canonical_url=self.request.build_absolute_uri(organisation.get_absolute_url()),
+            suggest_update_path=f"{organisation.get_absolute_url()}suggest-update/",
         )
         context["json_ld"] = organisation_json_ld(
             organisation,

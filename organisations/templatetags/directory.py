@@ -53,3 +53,15 @@ def path_if_routed(path):
     except Resolver404:
         return ""
     return path
+
+
+@register.inclusion_tag("includes/breadcrumbs.html")
+def breadcrumbs(*trail):
+    """{% breadcrumbs "Organisations" list_url organisation.name %}: label/url pairs, the last without a url."""
+    crumbs = []
+    items = list(trail)
+    while items:
+        label = items.pop(0)
+        url = items.pop(0) if items else ""
+        crumbs.append({"label": label, "url": url})
+    return {"crumbs": crumbs}
