@@ -5,12 +5,13 @@ prefetch them already filtered (to_attr lists), so serialising a page costs a fi
 """
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from initiatives.models import Initiative, KeyFigure
 from organisations.models import CareSetting, Organisation, RegulatoryMark, Sector, Status
+
+NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
 
 
 class AbsoluteUrlMixin:
@@ -65,6 +66,13 @@ class OrganisationSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
     email = serializers.CharField(read_only=True, help_text="The organisation's general address.")
     source_url = serializers.CharField(read_only=True)
     logo = serializers.SerializerMethodField()
+    # Blank when unknown; declared so that the schema admits "" beside the choices.
+    local_authority = serializers.ChoiceField(
+        choices=Organisation.LocalAuthority.choices, allow_blank=True, read_only=True
+    )
+    employees_band = serializers.ChoiceField(
+        choices=Organisation.EmployeesBand.choices, allow_blank=True, read_only=True
+    )
     sectors = ReferenceSummarySerializer(many=True, read_only=True)
     care_settings = ReferenceSummarySerializer(many=True, read_only=True)
     regulatory_marks = ReferenceSummarySerializer(many=True, read_only=True)
@@ -122,7 +130,7 @@ class OrganisationSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
             return None
         return OrganisationLinkSerializer(parent, context=self.context).data
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_URL)
     def get_logo(self, organisation):
         image = organisation.logo_thumbnail_large or organisation.logo
         return self.absolute(image.url) if image else None
@@ -184,7 +192,7 @@ class InitiativeSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
     def get_html_url(self, initiative) -> str:
         return self.absolute(initiative.get_absolute_url())
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_URL)
     def get_logo(self, initiative):
         return self.absolute(initiative.logo.url) if initiative.logo else None
 
