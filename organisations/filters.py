@@ -19,6 +19,7 @@ from django.http import QueryDict
 from initiatives.models import Initiative, Membership
 
 from .models import CareSetting, Organisation, RegulatoryMark, Sector
+from .search import search
 
 # Longer queries are truncated on pages and refused by the API; nobody types 200 characters
 # into a directory search box, and search cost grows with the length of the query.
@@ -193,7 +194,7 @@ class OrganisationFilter(django_filters.FilterSet):
     # --- Filtering ------------------------------------------------------------------------------
 
     def filter_q(self, queryset, name, value):
-        return search_queryset(queryset, value)
+        return search(queryset, value)
 
     def filter_sector(self, queryset, name, value):
         through = Organisation.sectors.through
@@ -295,17 +296,3 @@ class StrictOrganisationFilter(OrganisationFilter):
     """For the API: a malformed value makes the filterset invalid instead of being dropped."""
 
     strict = True
-
-
-def search_queryset(queryset, q):
-    """Full-text search through `organisations.search` (ARCHITECTURE.md §6)."""
-    try:
-        from organisations.search import search
-    except ImportError:
-        # Temporary, until organisations/search.py lands: a plain substring match.
-        from django.db.models import Q
-
-        return queryset.filter(
-            Q(name__icontains=q) | Q(alternative_names__icontains=q) | Q(summary__icontains=q)
-        ).annotate(search_rank=Value(0.0))
-    return search(queryset, q)

@@ -10,6 +10,7 @@ from initiatives.models import Initiative, Membership
 from .facets import facet_counts, split_top
 from .filters import OrganisationFilter
 from .models import Contact, Organisation, OrganisationSlugRedirect, Sector, Status
+from .search import did_you_mean
 
 PAGE_SIZE = 20
 
@@ -185,10 +186,6 @@ def ignored_notices(filterset):
 
 
 def suggestion(query):
-    try:
-        from organisations.search import did_you_mean
-    except ImportError:
-        return None
     corrected = did_you_mean(query)
     return corrected if corrected and corrected != query else None
 

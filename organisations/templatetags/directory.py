@@ -7,6 +7,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from organisations import search
+
 register = template.Library()
 
 # The same escapes as Django's json_script: nothing in the data can close the <script> element.
@@ -20,12 +22,7 @@ def highlight(text, query):
         return ""
     if not query:
         return escape(text)
-    try:
-        from organisations.search import highlight as search_highlight
-    except ImportError:
-        # Temporary, until organisations/search.py lands.
-        return escape(text)
-    return search_highlight(text, query)
+    return search.highlight(text, query)
 
 
 @register.filter

@@ -1,0 +1,107 @@
+import pytest
+from django.http import QueryDict
+
+from organisations.facets import FACETS, facet_counts, split_top
+from organisations.filters import OrganisationFilter
+from organisations.models import Organisation, Status
+from tests.factories import InitiativeFactory, MembershipFactory, OrganisationFactory, SectorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def facets_for(query):
+    return facet_counts(OrganisationFilter(QueryDict(query)))
+
+
+def by_value(options):
+    return {option["value"]: option for option in options}
+
+
+@pytest.fixture
+def directory():
+    medtech = SectorFactory(name="Medtech", slug="medtech")
+    genomics = SectorFactory(name="Genomics", slug="genomics")
+    SectorFactory(name="Imaging", slug="imaging")
+    nexus = InitiativeFactory(name="Nexus", slug="nexus")
+    a = OrganisationFactory(name="A", sectors=[medtech], postcode="LS1 4AP")
+    OrganisationFactory(name="B", sectors=[medtech, genomics], organisation_type=Organisation.Type.NHS)
+    c = OrganisationFactory(name="C", sectors=[genomics], postcode="LS2 9JT", employees_band="small")
+    OrganisationFactory(name="Draft", sectors=[medtech], status=Status.DRAFT, postcode="LS6 1PF")
+    MembershipFactory(organisation=a, initiative=nexus)
+    MembershipFactory(organisation=c, initiative=nexus)
+
+
+def test_every_facet_is_returned_in_the_contract_shape(directory):
+    facets = facets_for("")
+    assert list(facets) == list(FACETS)
+    for options in facets.values():
+        for option in options:
+            assert set(option) == {"value", "label", "count", "selected"}
+
+
+def test_counts_without_filters_cover_published_organisations_only(directory):
+    facets = facets_for("")
+    sectors = by_value(facets["sector"])
+    assert sectors["medtech"]["count"] == 2
+    assert sectors["genomics"]["count"] == 2
+    assert by_value(facets["initiative"])["nexus"]["count"] == 2
+    assert by_value(facets["type"])["company"]["count"] == 2
+    assert by_value(facets["type"])["nhs"]["count"] == 1
+    assert "LS6" not in by_value(facets["district"])
+
+
+def test_a_facet_counts_with_every_other_filter_but_not_its_own(directory):
+    facets = facets_for("sector=medtech&type=company")
+    sectors = by_value(facets["sector"])
+    # Sector counts apply type=company but not sector=medtech.
+    assert sectors["medtech"]["count"] == 1
+    assert sectors["genomics"]["count"] == 1
+    assert sectors["medtech"]["selected"] is True
+    # Type counts apply sector=medtech but not type=company.
+    types = by_value(facets["type"])
+    assert types["company"]["count"] == 1
+    assert types["nhs"]["count"] == 1
+    assert types["company"]["selected"] is True
+    assert by_value(facets["initiative"])["nexus"]["count"] == 1
+
+
+def test_options_with_no_results_are_kept_with_a_zero_count(directory):
+    facets = facets_for("")
+    assert by_value(facets["sector"])["imaging"]["count"] == 0
+    assert by_value(facets["type"])["charity"]["count"] == 0
+    district = by_value(facets_for("type=nhs")["district"])
+    assert district["LS1"]["count"] == 0
+
+
+def test_a_selected_district_is_listed_even_without_organisations(directory):
+    district = by_value(facets_for("district=ls99")["district"])
+    assert district["LS99"] == {"value": "LS99", "label": "LS99", "count": 0, "selected": True}
+
+
+def test_reference_options_are_ordered_by_count(directory):
+    values = [o["value"] for o in facets_for("type=company")["sector"]]
+    assert values == ["genomics", "medtech", "imaging"]
+
+
+def test_a_search_narrows_the_counts(directory):
+    OrganisationFactory(name="Zebrafish Genomics", sectors=[SectorFactory(slug="genomics")])
+    sectors = by_value(facets_for("q=zebrafish")["sector"])
+    assert sectors["genomics"]["count"] == 1
+    assert sectors["medtech"]["count"] == 0
+
+
+def test_the_query_count_does_not_grow_with_options(directory, django_assert_max_num_queries):
+    for n in range(30):
+        SectorFactory(name=f"Extra sector {n}", slug=f"extra-{n}")
+    filterset = OrganisationFilter(QueryDict("sector=medtech&type=company&district=LS1&q=a"))
+    list(filterset.qs)
+    with django_assert_max_num_queries(9):
+        facet_counts(filterset)
+
+
+def test_large_facets_show_the_top_ten_and_keep_selected_options_visible():
+    options = [{"value": str(n), "label": str(n), "count": 20 - n, "selected": n == 15} for n in range(20)]
+    shown, more = split_top(options)
+    assert [o["value"] for o in shown] == [str(n) for n in range(10)] + ["15"]
+    assert len(more) == 9
+    assert split_top(options[:11]) == (options[:11], [])
