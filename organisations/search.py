@@ -478,7 +478,8 @@ def published_vocabulary():
     published = Organisation.objects.published()
     # Any publish, unpublish, edit or deletion changes one of these, and so the cache key.
     fingerprint = published.order_by().aggregate(n=Count("pk"), last=Max("updated_at"), top=Max("pk"))
-    key = f"{VOCABULARY_CACHE_KEY}:{fingerprint['n']}:{fingerprint['top']}:{fingerprint['last']}"
+    last = fingerprint["last"].timestamp() if fingerprint["last"] else 0
+    key = f"{VOCABULARY_CACHE_KEY}:{fingerprint['n']}:{fingerprint['top']}:{last}"
     vocabulary = cache.get(key)
     if vocabulary is None:
         vocabulary = set()
