@@ -1,0 +1,303 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from initiatives.models import Membership
+from organisations.models import Contact, Status
+from tests.factories import (
+    ContactFactory,
+    InitiativeFactory,
+    KeyFigureFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    SectorFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response):
+    return response.content.decode()
+
+
+def test_url_names_follow_the_contract():
+    assert reverse("home") == "/"
+    assert reverse("about") == "/about/"
+    assert reverse("privacy") == "/privacy/"
+    assert reverse("accessibility") == "/accessibility/"
+    assert reverse("organisations:organisation-list") == "/organisations/"
+    assert reverse("organisations:organisation-detail", args=["x"]) == "/organisations/x/"
+    assert reverse("organisations:sector-detail", args=["x"]) == "/sectors/x/"
+    assert reverse("initiatives:initiative-list") == "/initiatives/"
+    assert reverse("initiatives:initiative-detail", args=["x"]) == "/initiatives/x/"
+
+
+def test_the_skip_link_is_the_first_focusable_element_and_main_is_its_target(client):
+    page = text(client.get("/"))
+    body = page[page.index("<body") :]
+    first_link = re.search(r"<(a|button|input|select|textarea)\b[^>]*>", body).group()
+    assert 'class="skip-link"' in first_link and 'href="#main"' in first_link
+    assert 'id="main"' in page
+
+
+def test_the_footer_links_about_privacy_and_accessibility_and_credits_the_data(client):
+    page = text(client.get("/"))
+    footer = page[page.index('<footer class="site-footer">') :]
+    for path in ["/about/", "/privacy/", "/accessibility/"]:
+        assert f'href="{path}"' in footer
+    assert "Creative Commons Attribution 4.0" in footer
+
+
+def test_home_shows_search_initiatives_key_figures_with_sources_and_newest_entries(client):
+    nexus = InitiativeFactory(name="Nexus Hub")
+    InitiativeFactory(name="Secret Draft Initiative", status=Status.DRAFT)
+    KeyFigureFactory(value=">£3bn", label="combined turnover", source_name="Savills blog")
+    OrganisationFactory(name="Oldest Entry")
+    newest = OrganisationFactory(name="Newest Entry")
+    OrganisationFactory(name="Unpublished Entry", status=Status.DRAFT)
+    MembershipFactory(organisation=newest, initiative=nexus)
+    page = text(client.get("/"))
+    assert 'action="/organisations/"' in page and 'name="q"' in page
+    assert "Nexus Hub" in page
+    assert "Secret Draft Initiative" not in page
+    assert "&gt;£3bn" in page and "Savills blog" in page and 'href="https://example.org/source"' in page
+    assert page.index("Newest Entry") < page.index("Oldest Entry")
+    assert "Unpublished Entry" not in page
+
+
+def test_the_list_shows_cards_with_summary_sectors_initiatives_and_town(client):
+    sector = SectorFactory(name="Medtech", slug="medtech")
+    initiative = InitiativeFactory(name="Nexus")
+    hidden = InitiativeFactory(name="Hidden Programme", status=Status.DRAFT)
+    organisation = OrganisationFactory(
+        name="Acme Devices", summary="Makes devices.", town="Horsforth", sectors=[sector]
+    )
+    MembershipFactory(organisation=organisation, initiative=initiative)
+    MembershipFactory(organisation=organisation, initiative=hidden)
+    page = text(client.get("/organisations/"))
+    assert 'href="/organisations/acme-devices/"' in page
+    assert "Makes devices." in page and "Horsforth" in page
+    assert 'href="/sectors/medtech/"' in page
+    assert "Nexus" in page
+    assert "Hidden Programme" not in page
+    # No logo: an initials placeholder.
+    assert ">AD</span>" in page
+
+
+def test_search_results_highlight_the_matched_words(client):
+    OrganisationFactory(name="Scanwell", summary="Imaging software for hospitals.")
+    page = text(client.get("/organisations/?q=imaging"))
+    assert "<mark>Imaging</mark> software" in page
+
+
+def test_no_results_offer_a_did_you_mean_link(client):
+    OrganisationFactory(name="Genomics Centre", summary="Genomics research for the NHS.")
+    page = text(client.get("/organisations/?q=genomicz"))
+    assert "0 organisations" in page
+    assert "Did you mean" in page
+    assert "?q=genomics" in page
+
+
+def test_active_filters_show_as_removable_chips_with_clear_all(client):
+    SectorFactory(name="Medtech", slug="medtech")
+    SectorFactory(name="Genomics", slug="genomics")
+    page = text(client.get("/organisations/?sector=medtech&sector=genomics&type=nhs&sort=-founded"))
+    chips = page[page.index('class="chips"') :]
+    assert "Sector: Medtech" in chips and "Sector: Genomics" in chips
+    assert "Type: NHS body" in chips
+    # Removing one sector keeps the other filters and the sort.
+    assert 'href="/organisations/?sector=genomics&amp;type=nhs&amp;sort=-founded"' in chips
+    assert "Clear all" in chips
+
+
+def test_facet_options_are_checkboxes_with_counts_and_zero_options_greyed(client):
+    medtech = SectorFactory(name="Medtech", slug="medtech")
+    SectorFactory(name="Imaging", slug="imaging")
+    OrganisationFactory(sectors=[medtech])
+    page = text(client.get("/organisations/?sector=medtech"))
+    assert re.search(r'name="sector" value="medtech" id="[^"]+" checked', page)
+    empty = re.search(
+        r'<li class="check check--empty">\s*<input type="checkbox" name="sector" value="imaging"', page
+    )
+    assert empty
+
+
+def test_large_facets_show_ten_options_and_the_rest_behind_show_all(client):
+    for n in range(15):
+        OrganisationFactory(sectors=[SectorFactory(name=f"Sector {n:02}", slug=f"sector-{n:02}")])
+    page = text(client.get("/organisations/"))
+    sector_group = page[page.index("<legend") : page.index("Type of organisation")]
+    before, after = sector_group.split('<details class="facet__more">')
+    assert before.count('name="sector"') == 10
+    assert after.count('name="sector"') == 5
+    assert "Show all 15" in after
+
+
+def test_pagination_shows_twenty_a_page_and_keeps_the_filters(client):
+    sector = SectorFactory(name="Medtech", slug="medtech")
+    for n in range(45):
+        OrganisationFactory(name=f"Org {n:02}", sectors=[sector])
+    response = client.get("/organisations/?sector=medtech&sort=name")
+    assert len(response.context["organisations"]) == 20
+    page = text(response)
+    assert 'href="?sector=medtech&amp;sort=name&amp;page=2"' in page
+    second = client.get("/organisations/?sector=medtech&sort=name&page=2")
+    assert [o.name for o in second.context["organisations"]][0] == "Org 20"
+
+
+def test_an_out_of_range_page_shows_the_last_page(client):
+    for n in range(25):
+        OrganisationFactory(name=f"Org {n:02}")
+    response = client.get("/organisations/?page=99")
+    assert response.status_code == 200
+    assert response.context["page_obj"].number == 2
+    assert "last page" in text(response)
+
+
+@pytest.mark.parametrize("page", ["-1", "0", "abc", "1.5", "%00"])
+def test_a_negative_or_non_numeric_page_shows_the_first_page_with_a_notice(client, page):
+    for n in range(25):
+        OrganisationFactory(name=f"Org {n:02}")
+    response = client.get(f"/organisations/?page={page}")
+    assert response.status_code == 200
+    assert response.context["page_obj"].number == 1
+    assert "first page" in text(response)
+
+
+def test_ignored_values_get_a_short_notice(client):
+    response = client.get("/organisations/?sector=no-such-sector&founded_min=soon")
+    page = text(response)
+    assert response.status_code == 200
+    assert "Sector “no-such-sector” was ignored" in page
+    assert "Founded from “soon” was ignored" in page
+
+
+def test_a_sector_page_lists_its_published_organisations(client):
+    sector = SectorFactory(name="Genomics", slug="genomics")
+    OrganisationFactory(name="Gene Co", sectors=[sector])
+    OrganisationFactory(name="Draft Gene Co", sectors=[sector], status=Status.DRAFT)
+    OrganisationFactory(name="Other Co")
+    response = client.get("/sectors/genomics/")
+    page = text(response)
+    assert response.status_code == 200
+    assert "Gene Co" in page and "Draft Gene Co" not in page and "Other Co" not in page
+    assert 'href="/organisations/?sector=genomics"' in page
+
+
+def test_unknown_sectors_and_retired_empty_sectors_are_not_found(client):
+    SectorFactory(name="Retired", slug="retired", is_active=False)
+    retired_in_use = SectorFactory(name="Old but used", slug="old-but-used", is_active=False)
+    OrganisationFactory(sectors=[retired_in_use])
+    assert client.get("/sectors/no-such-sector/").status_code == 404
+    assert client.get("/sectors/retired/").status_code == 404
+    assert client.get("/sectors/old-but-used/").status_code == 200
+
+
+def test_the_initiatives_list_shows_published_initiatives_only(client):
+    InitiativeFactory(name="Nexus")
+    InitiativeFactory(name="Draft Hub", status=Status.DRAFT)
+    page = text(client.get("/initiatives/"))
+    assert "Nexus" in page and "Draft Hub" not in page
+
+
+def test_an_initiative_page_shows_hosts_partners_members_by_role_figures_and_public_contacts(client):
+    university = OrganisationFactory(name="University of Leeds")
+    initiative = InitiativeFactory(
+        name="Nexus", slug="nexus", partners_text="Leeds City Council (not listed)"
+    )
+    initiative.hosts.set([university, OrganisationFactory(name="Hidden Host", status=Status.DRAFT)])
+    MembershipFactory(
+        initiative=initiative,
+        organisation=OrganisationFactory(name="Resident Co"),
+        role=Membership.Role.RESIDENT,
+    )
+    MembershipFactory(
+        initiative=initiative,
+        organisation=university,
+        role=Membership.Role.FOUNDING_PARTNER,
+        since="2019-05-01",
+    )
+    MembershipFactory(
+        initiative=initiative, organisation=OrganisationFactory(name="Draft Co", status=Status.DRAFT)
+    )
+    KeyFigureFactory(initiative=initiative, value="£40m", label="building", source_name="University news")
+    ContactFactory(
+        organisation=None,
+        initiative=initiative,
+        name="Public Person",
+        is_public=True,
+        consent_recorded_on="2025-01-01",
+    )
+    ContactFactory(
+        organisation=None, initiative=initiative, name="Private Person", internal_notes="Secret note"
+    )
+    page = text(client.get("/initiatives/nexus/"))
+    assert "University of Leeds" in page and "Hidden Host" not in page
+    assert "Leeds City Council (not listed)" in page
+    assert page.index("Founding partners") < page.index("Residents")
+    assert "since May 2019" in page
+    assert "Resident Co" in page and "Draft Co" not in page
+    assert "£40m" in page and "University news" in page
+    assert "Public Person" in page
+    assert "Private Person" not in page and "Secret note" not in page
+
+
+def test_draft_initiatives_are_not_found(client):
+    InitiativeFactory(slug="draft-hub", status=Status.DRAFT)
+    assert client.get("/initiatives/draft-hub/").status_code == 404
+    assert client.get("/initiatives/no-such-hub/").status_code == 404
+
+
+def test_about_page_states_the_licence_and_lists_the_sources(client):
+    OrganisationFactory(source_url="https://example.org/where-we-read-it")
+    OrganisationFactory(source_url="https://example.org/draft-source", status=Status.DRAFT)
+    KeyFigureFactory(source_name="Savills blog")
+    page = text(client.get("/about/"))
+    assert "CC BY 4.0" in page
+    assert 'id="sources"' in page
+    assert "https://example.org/where-we-read-it" in page
+    assert "https://example.org/draft-source" not in page
+    assert "Savills blog" in page
+
+
+def test_privacy_page_explains_consent_removal_and_how_to_ask(client):
+    page = text(client.get("/privacy/"))
+    assert "consent" in page
+    assert "remove" in page and "correct" in page
+    assert "mailto:" in page
+
+
+def test_accessibility_statement_names_the_target_known_issues_and_how_to_report(client):
+    page = text(client.get("/accessibility/"))
+    assert "WCAG" in page and "2.2" in page and "AA" in page
+    assert "Known issues" in page
+    assert "Reporting a problem" in page and "mailto:" in page
+
+
+def test_breadcrumbs_lead_back_home(client):
+    organisation = OrganisationFactory(name="Acme")
+    page = text(client.get(organisation.get_absolute_url()))
+    crumbs = page[page.index('aria-label="Breadcrumb"') :]
+    assert 'href="/"' in crumbs and 'href="/organisations/"' in crumbs
+    assert '<li aria-current="page">Acme</li>' in crumbs
+
+
+def test_the_not_found_page_uses_the_site_layout(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in text(response)
+    assert 'class="skip-link"' in text(response)
+
+
+def test_pages_load_only_local_assets(client):
+    page = text(client.get("/organisations/"))
+    for match in re.findall(r'(?:src|href)="([^"]+\.(?:css|js|woff2?|svg))"', page):
+        assert match.startswith("/static/"), match
+
+
+def test_private_contacts_exist_only_in_the_back_office(client):
+    organisation = OrganisationFactory()
+    ContactFactory(organisation=organisation, name="Never Shown")
+    assert Contact.objects.count() == 1
+    assert "Never Shown" not in text(client.get("/organisations/"))
