@@ -107,35 +107,33 @@ def directory_totals():
     )
 
 
+def counted(n, singular, plural):
+    return f"{n:,} {singular if n == 1 else plural}"
+
+
 def key_figure_comparisons(totals, initiative_counts):
     """Each reported figure beside what the directory itself counts, where it counts something alike."""
+    hq_leeds, large = totals["companies_hq_leeds"], totals["large"]
     comparisons = {
         "health-tech-companies": (
-            "The directory lists {n} companies headquartered in Leeds.",
-            totals["companies_hq_leeds"],
+            f"The directory lists {counted(hq_leeds, 'company', 'companies')} headquartered in Leeds.",
             list_url(type="company", hq_leeds="1"),
         ),
         "sector-employees": (
-            "The directory does not record headcounts; it lists {n} organisations employing 250 or more.",
-            totals["large"],
+            "The directory does not record headcounts; it lists "
+            f"{counted(large, 'organisation', 'organisations')} employing 250 or more.",
             list_url(size="large"),
         ),
     }
     rows = []
     for figure in KeyFigure.objects.select_related("initiative"):
-        sentence, count, url = comparisons.get(figure.slug, (None, None, None))
+        sentence, url = comparisons.get(figure.slug, ("", None))
         initiative = figure.initiative
-        if sentence is None and initiative is not None and initiative.status == Status.PUBLISHED:
-            sentence = f"The directory lists {{n}} organisations at {initiative.name}."
-            count = initiative_counts.get(initiative.slug, 0)
+        if not sentence and initiative is not None and initiative.status == Status.PUBLISHED:
+            members = initiative_counts.get(initiative.slug, 0)
+            sentence = f"The directory lists {counted(members, 'organisation', 'organisations')} at {initiative.name}."
             url = list_url(initiative=initiative.slug)
-        rows.append(
-            {
-                "figure": figure,
-                "directory": sentence.format(n=f"{count:,}") if sentence else "",
-                "directory_url": url,
-            }
-        )
+        rows.append({"figure": figure, "directory": sentence, "directory_url": url})
     return rows
 
 
