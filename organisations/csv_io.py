@@ -276,6 +276,10 @@ class _Importer:
         self.regulatory_marks = self._lookup(RegulatoryMark, by_name=False)
         self.sector_names = dict(Sector.objects.values_list("pk", "name"))
         self.result = ImportResult()
+        self.writing = False
+        # The search triggers keep the index current; only words of entries that left the public
+        # site need a rebuild of the vocabulary.
+        self.left_public = False
 
     @staticmethod
     def _lookup(model, *, by_name):
@@ -621,7 +625,11 @@ class _Importer:
             instance.status = values.get("status", Status.DRAFT)
         exclude = {f.name for f in Organisation._meta.fields} - set(given) - {"slug"}
         try:
-            instance.clean_fields(exclude=exclude)
+            if self.writing:
+                # Validated in the first pass: only put identifiers in canonical form again.
+                instance.normalise_identifiers()
+            else:
+                instance.clean_fields(exclude=exclude)
         except ValidationError as error:
             for column, messages in error.message_dict.items():
                 for message in messages:
@@ -631,6 +639,8 @@ class _Importer:
             return None
 
         changed = {f for f in given if getattr(instance, f) != original[f]}
+        if "status" in changed and original["status"] == Status.PUBLISHED:
+            self.left_public = True
         if parent_given:
             if parent_slug is not None or parent_id != original["parent_id"]:
                 changed.add("parent")
@@ -808,7 +818,8 @@ class _Importer:
             return self.result
         self.result.created, self.result.updated, self.result.unchanged = counts
         self.result.written = True
-        refresh_search_index()
+        if self.left_public:
+            refresh_search_index()
         return self.result
 
     def validate(self, binary):
@@ -823,6 +834,7 @@ class _Importer:
 
     def write(self, binary, columns):
         keep_rows, self.keep_rows = self.keep_rows, False
+        self.writing = True
         parent_slugs = self.parent_slugs
         self.reset()
         self.parent_slugs = parent_slugs
@@ -839,10 +851,11 @@ class _Importer:
                     self.progress("write", len(chunk))
         finally:
             self.keep_rows = keep_rows
+            self.writing = False
 
 
 def refresh_search_index():
-    """Let the search module catch up with rows written in bulk, if it needs to."""
+    """Rebuild the search index and vocabulary (the search module's triggers handle the rest)."""
     try:
         from . import search
     except ImportError:
