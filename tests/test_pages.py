@@ -307,3 +307,12 @@ def test_private_contacts_exist_only_in_the_back_office(client):
     ContactFactory(organisation=organisation, name="Never Shown")
     assert Contact.objects.count() == 1
     assert "Never Shown" not in text(client.get("/organisations/"))
+
+
+def test_the_server_error_page_renders_without_touching_the_database(rf, django_assert_num_queries):
+    from hubdir.views import server_error
+
+    with django_assert_num_queries(0):
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.content.decode()
