@@ -1,0 +1,247 @@
+"""Forms: the admin's organisation form (logo checks) and the public suggestion forms."""
+
+from django import forms
+from django.contrib.admin.widgets import AdminFileWidget
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from . import validators
+from .images import (
+    LOGO_FIELDS,
+    MAX_LOGO_BYTES,
+    current_logo_names,
+    delete_logo_files,
+    process_logo,
+    write_logo_files,
+)
+from .models import Organisation, Sector
+
+LOGO_ACCEPT = "image/png,image/jpeg,image/webp"
+
+
+class LogoFormMixin:
+    """For a ModelForm of Organisation: the logo is judged by its content (images.process_logo),
+    re-encoded and stored under a generated name with its thumbnails; replacing or clearing it
+    deletes the old files once the organisation is saved."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "logo" in self.fields:
+            # A plain file field: Pillow checks happen once, in clean_logo, with our own messages.
+            self.fields["logo"] = forms.FileField(
+                required=False,
+                label="Logo",
+                widget=AdminFileWidget(attrs={"accept": LOGO_ACCEPT}),
+                help_text=f"PNG, JPEG or WebP, at most {MAX_LOGO_BYTES // (1024 * 1024)} MB and 25 megapixels.",
+            )
+        self._processed_logo = None
+        self._stored_logo = {f: getattr(self.instance, f).name or "" for f in LOGO_FIELDS}
+        self._old_logo_files = []
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if isinstance(logo, UploadedFile):
+            self._processed_logo = process_logo(logo)
+        return logo
+
+    def _post_clean(self):
+        super()._post_clean()
+        # construct_instance() put the raw upload on the instance: only the re-encoded copy is kept.
+        for field_name, name in self._stored_logo.items():
+            setattr(self.instance, field_name, name)
+
+    def save(self, commit=True):
+        if "logo" in self.changed_data and not self.errors:
+            if self._processed_logo is not None:
+                self._old_logo_files = current_logo_names(self.instance)
+                for field_name, name in write_logo_files(self._processed_logo).items():
+                    setattr(self.instance, field_name, name)
+            elif self.cleaned_data.get("logo") is False:
+                self._old_logo_files = current_logo_names(self.instance)
+                for field_name in LOGO_FIELDS:
+                    setattr(self.instance, field_name, "")
+        return super().save(commit=commit)
+
+    def _save_m2m(self):
+        # Runs after the organisation row is saved, in both save() and the admin's commit=False flow.
+        super()._save_m2m()
+        if self._old_logo_files:
+            delete_logo_files(self._old_logo_files)
+            self._old_logo_files = []
+
+
+class OrganisationAdminForm(LogoFormMixin, forms.ModelForm):
+    class Meta:
+        model = Organisation
+        # The admin passes its own field list (fieldsets); this is only the default.
+        fields = "__all__"  # noqa: DJ007
+
+
+# --- Public suggestions ---------------------------------------------------------------------------------
+
+
+class HoneypotMixin:
+    """A field people never see (hidden from view and from assistive technology); bots fill it in."""
+
+    honeypot_field = "homepage"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[self.honeypot_field] = forms.CharField(
+            required=False,
+            label="Leave this field empty",
+            widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+        )
+
+    @property
+    def is_bot(self):
+        return bool(self.data.get(self.add_prefix(self.honeypot_field), "").strip())
+
+    @property
+    def honeypot(self):
+        return self[self.honeypot_field]
+
+    def visible_fields(self):
+        return [f for f in super().visible_fields() if f.name != self.honeypot_field]
+
+
+def _sector_field():
+    return forms.ModelMultipleChoiceField(
+        queryset=Sector.objects.active(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Choose any that apply.",
+    )
+
+
+def _website_field(required=False):
+    return forms.URLField(
+        max_length=500,
+        required=required,
+        assume_scheme="https",
+        validators=[validators.validate_http_url],
+        help_text="The organisation's own website, starting with https://",
+    )
+
+
+class SubmitterFields(forms.Form):
+    submitter_name = forms.CharField(label="Your name", max_length=200, required=False)
+    submitter_email = forms.EmailField(
+        label="Your email address",
+        required=False,
+        help_text="Only our curators see it, to ask about your suggestion. It is never published.",
+    )
+    message = forms.CharField(
+        label="Anything else we should know",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example, where the details come from.",
+    )
+
+
+class SuggestOrganisationForm(HoneypotMixin, SubmitterFields):
+    """A new organisation for the directory."""
+
+    field_order = ["name", "website", "summary", "sectors", "town"]
+
+    name = forms.CharField(label="Organisation name", max_length=200)
+    website = _website_field()
+    summary = forms.CharField(
+        label="What it does, in one line", max_length=300, required=False, widget=forms.TextInput
+    )
+    sectors = _sector_field()
+    town = forms.CharField(max_length=100, required=False)
+
+    PROPOSED_FIELDS = ["name", "website", "summary", "sectors", "town"]
+
+    def proposed(self):
+        data = {field: self.cleaned_data[field] for field in self.PROPOSED_FIELDS}
+        data["sectors"] = sorted(sector.slug for sector in data["sectors"])
+        return {field: value for field, value in data.items() if value not in ("", [], None)}
+
+
+class SuggestUpdateForm(HoneypotMixin, SubmitterFields):
+    """Proposed changes to an organisation's public details; only changed fields are proposed."""
+
+    PROPOSED_FIELDS = [
+        "name",
+        "alternative_names",
+        "summary",
+        "description",
+        "website",
+        "email",
+        "phone",
+        "address_line",
+        "town",
+        "postcode",
+        "founded_year",
+        "employees_band",
+        "sectors",
+    ]
+    field_order = PROPOSED_FIELDS
+
+    name = forms.CharField(label="Organisation name", max_length=200)
+    alternative_names = forms.CharField(
+        max_length=500, required=False, help_text="Acronyms and former names, separated by semicolons."
+    )
+    summary = forms.CharField(label="One-line summary", max_length=300, required=False)
+    description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
+    website = _website_field()
+    email = forms.EmailField(label="Organisation's public email address", required=False)
+    phone = forms.CharField(label="Organisation's public phone number", max_length=40, required=False)
+    address_line = forms.CharField(label="Address", max_length=300, required=False)
+    town = forms.CharField(max_length=100, required=False)
+    postcode = forms.CharField(max_length=10, required=False)
+    founded_year = forms.IntegerField(
+        required=False,
+        validators=[validators.validate_founded_year_floor, validators.NotInTheFutureYearValidator()],
+    )
+    employees_band = forms.ChoiceField(
+        label="Number of employees",
+        choices=[("", "Not known"), *Organisation.EmployeesBand.choices],
+        required=False,
+    )
+    sectors = _sector_field()
+
+    def __init__(self, *args, organisation, **kwargs):
+        self.organisation = organisation
+        initial = {
+            field: getattr(organisation, field) for field in self.PROPOSED_FIELDS if field != "sectors"
+        }
+        initial["founded_year"] = organisation.founded_year
+        initial["sectors"] = [s.slug for s in organisation.sectors.all()]
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+
+    def clean_postcode(self):
+        return validators.normalise_postcode(self.cleaned_data["postcode"])
+
+    def current_values(self):
+        return {field: self.initial.get(field) for field in self.PROPOSED_FIELDS}
+
+    def proposed(self):
+        data = {}
+        for field in self.PROPOSED_FIELDS:
+            value = self.cleaned_data[field]
+            if field == "sectors":
+                value = sorted(sector.slug for sector in value)
+                current = sorted(self.initial["sectors"])
+            else:
+                current = self.initial.get(field)
+                if value is None or current is None:
+                    pass
+                elif field == "founded_year":
+                    current = int(current)
+                else:
+                    current = str(current)
+            if value != current and not (value in ("", None) and current in ("", None)):
+                data[field] = value
+        return data
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.proposed() and not cleaned.get("message"):
+            raise ValidationError("Change at least one detail, or tell us what is wrong in the message box.")
+        return cleaned
