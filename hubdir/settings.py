@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "hubdir.context_processors.site",
             ],
         },
     },
@@ -173,6 +174,8 @@ STORAGES = {
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "directory@localhost")
+# Where the public writes for corrections, removal requests and accessibility problems.
+DIRECTORY_CONTACT_EMAIL = env_str("DJANGO_CONTACT_EMAIL", "directory@leedshealthtech.example")
 # Staff who hear about new public suggestions.
 STAFF_NOTIFICATION_EMAILS = env_list("DJANGO_STAFF_EMAILS", "curators@localhost")
 
@@ -246,8 +249,8 @@ SPECTACULAR_SETTINGS = {
         "Read-only open data about the Leeds health technology ecosystem: published organisations, "
         "initiatives and their members, sectors, care settings, regulatory marks and reported key "
         "figures.\n\n"
-        "**Licence and attribution.** The directory's data is available under the Open Government "
-        "Licence v3.0 (https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/). "
+        "**Licence and attribution.** The directory's data is available under the Creative Commons "
+        "Attribution 4.0 International licence (CC BY 4.0, https://creativecommons.org/licenses/by/4.0/). "
         'When you reuse it, attribute it as: "Contains data from the Leeds Health Tech Directory". '
         "Reported key figures belong to the sources named with each figure. See /about/ for details.\n\n"
         "The list parameters are those of the public list page /organisations/. A malformed parameter "
@@ -259,10 +262,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "LICENSE": {
-        "name": "Open Government Licence v3.0",
-        "url": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-    },
+    "LICENSE": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
 }
 
 # Two-factor back-office login (TOTP, with static backup codes) when DJANGO_2FA is on.
