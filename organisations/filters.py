@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import CharField, Exists, F, OuterRef, Value
 from django.db.models.functions import Lower
 from django.http import QueryDict
+from drf_spectacular.utils import extend_schema_field
 
 from initiatives.models import Initiative, Membership
 
@@ -79,16 +80,21 @@ class DistrictFilter(django_filters.MultipleChoiceFilter):
     field_class = DistrictsField
 
 
+@extend_schema_field({"type": "string", "format": "slug"})
+class SlugsFilter(django_filters.MultipleChoiceFilter):
+    """Repeatable slugs of reference rows, whose choices are read from the database per request."""
+
+
 class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
 class OrganisationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", max_length=Q_MAX_LENGTH, label="Search")
-    sector = django_filters.MultipleChoiceFilter(method="filter_sector", label="Sector")
-    initiative = django_filters.MultipleChoiceFilter(method="filter_initiative", label="Initiative")
-    care_setting = django_filters.MultipleChoiceFilter(method="filter_care_setting", label="Care setting")
-    regulatory = django_filters.MultipleChoiceFilter(method="filter_regulatory", label="Regulatory mark")
+    sector = SlugsFilter(method="filter_sector", label="Sector")
+    initiative = SlugsFilter(method="filter_initiative", label="Initiative")
+    care_setting = SlugsFilter(method="filter_care_setting", label="Care setting")
+    regulatory = SlugsFilter(method="filter_regulatory", label="Regulatory mark")
     type = django_filters.MultipleChoiceFilter(
         field_name="organisation_type", choices=Organisation.Type.choices, distinct=False, label="Type"
     )
