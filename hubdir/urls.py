@@ -29,6 +29,8 @@ urlpatterns = [
     path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
     path("healthz", healthz, name="healthz"),
     path("feeds/organisations.atom", NewOrganisationsFeed(), name="feed-organisations"),
+    # Before organisations.urls: /organisations/<slug>/suggest-update/ is the more specific route.
+    path("", include("organisations.suggest_urls")),
     path("", include("organisations.urls")),
     path("", include("initiatives.urls")),
 ]

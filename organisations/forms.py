@@ -212,7 +212,7 @@ class SuggestUpdateForm(HoneypotMixin, SubmitterFields):
         }
         initial["founded_year"] = organisation.founded_year
         initial["sectors"] = [s.slug for s in organisation.sectors.all()]
-        kwargs.setdefault("initial", initial)
+        kwargs["initial"] = {**initial, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
 
     def clean_postcode(self):

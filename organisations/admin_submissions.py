@@ -1,0 +1,235 @@
+"""The queue of public suggestions: review, accept (as a draft, or field by field) or reject."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from .models import Organisation, Sector, Status, Submission
+
+REVIEWABLE_FIELDS = [
+    "name",
+    "alternative_names",
+    "summary",
+    "description",
+    "website",
+    "email",
+    "phone",
+    "address_line",
+    "town",
+    "postcode",
+    "founded_year",
+    "employees_band",
+    "sectors",
+]
+
+
+def _field_label(field):
+    return Organisation._meta.get_field(field).verbose_name.capitalize()
+
+
+def _display(field, value):
+    if field == "sectors":
+        return ", ".join(value) if value else ""
+    if field == "employees_band" and value:
+        return dict(Organisation.EmployeesBand.choices).get(value, value)
+    return "" if value is None else str(value)
+
+
+def _current(organisation, field):
+    if field == "sectors":
+        return sorted(organisation.sectors.values_list("slug", flat=True))
+    return getattr(organisation, field)
+
+
+def _apply(organisation, proposed, fields):
+    """Set the picked fields on the organisation; return the sector slugs to set, or None."""
+    sectors = None
+    for field in fields:
+        if field == "sectors":
+            sectors = proposed.get("sectors") or []
+        else:
+            value = proposed.get(field)
+            setattr(organisation, field, "" if value is None and field != "founded_year" else value)
+    scalar = [f for f in fields if f != "sectors"]
+    exclude = [f.name for f in Organisation._meta.fields if f.name not in scalar]
+    organisation.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    return sectors
+
+
+def _set_sectors(organisation, slugs):
+    organisation.sectors.set(Sector.objects.filter(slug__in=slugs))
+    organisation.refresh_sector_names()
+
+
+def _mark_reviewed(submission, *, user, state):
+    submission.state = state
+    submission.reviewed_by = user
+    submission.reviewed_at = timezone.now()
+
+
+@transaction.atomic
+def accept_new_submission(*, submission, user):
+    """Create a draft organisation from a suggestion of a new one."""
+    proposed = submission.proposed
+    organisation = Organisation(status=Status.DRAFT)
+    fields = [f for f in ("name", "website", "summary", "town", "sectors") if f in proposed]
+    sectors = _apply(organisation, proposed, fields)
+    organisation._history_user = user
+    organisation._change_reason = f"Accepted suggestion #{submission.pk}"
+    organisation.save()
+    if sectors:
+        _set_sectors(organisation, sectors)
+    _mark_reviewed(submission, user=user, state=Submission.State.ACCEPTED)
+    submission.created_organisation = organisation
+    submission.save()
+    return organisation
+
+
+@transaction.atomic
+def accept_update_submission(*, submission, user, fields):
+    """Apply the proposed changes the reviewer picked, through save() so that history records them."""
+    organisation = Organisation.objects.select_for_update().get(pk=submission.organisation_id)
+    fields = [f for f in REVIEWABLE_FIELDS if f in fields and f in submission.proposed]
+    if fields:
+        sectors = _apply(organisation, submission.proposed, fields)
+        organisation._history_user = user
+        organisation._change_reason = f"Accepted suggestion #{submission.pk}"
+        organisation.save()
+        if sectors is not None:
+            _set_sectors(organisation, sectors)
+    _mark_reviewed(submission, user=user, state=Submission.State.ACCEPTED)
+    submission.save()
+    return organisation
+
+
+def reject_submission(*, submission, user, reason):
+    _mark_reviewed(submission, user=user, state=Submission.State.REJECTED)
+    submission.rejection_reason = reason
+    submission.save()
+    return submission
+
+
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ["summary", "kind", "state", "created_at", "reviewed_by", "reviewed_at"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["organisation", "reviewed_by"]
+    search_fields = ["organisation__name", "submitter_name", "message"]
+    ordering = ["state", "-created_at"]
+    change_form_template = "admin/organisations/submission/review.html"
+
+    @admin.display(description="Suggestion", ordering="created_at")
+    def summary(self, obj):
+        return str(obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("organisation", "created_organisation", "reviewed_by")
+        )
+
+    def comparison(self, submission):
+        proposed = submission.proposed
+        organisation = submission.organisation
+        rows = []
+        for field in REVIEWABLE_FIELDS:
+            if field not in proposed:
+                continue
+            current = _current(organisation, field) if organisation else None
+            rows.append(
+                {
+                    "field": field,
+                    "label": _field_label(field),
+                    "current": _display(field, current),
+                    "proposed": _display(field, proposed[field]),
+                    "differs": current != proposed[field],
+                }
+            )
+        return rows
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        submission = self.get_object(request, object_id)
+        if submission is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, submission):
+            raise PermissionDenied
+        error = None
+        if request.method == "POST":
+            if not self.has_change_permission(request, submission):
+                raise PermissionDenied
+            if submission.state != Submission.State.PENDING:
+                messages.error(request, "This suggestion has already been reviewed.")
+                return HttpResponseRedirect(request.path)
+            try:
+                response = self.review(request, submission)
+            except ValidationError as validation_error:
+                error = validation_error
+            else:
+                if response is not None:
+                    return response
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Review: {submission}",
+            "subtitle": None,
+            "original": submission,
+            "submission": submission,
+            "rows": self.comparison(submission),
+            "is_pending": submission.state == Submission.State.PENDING,
+            "can_change": self.has_change_permission(request, submission),
+            "error_messages": error.messages if error else [],
+            "organisation_admin_url": self.organisation_admin_url(
+                submission.organisation or submission.created_organisation
+            ),
+            "has_view_permission": True,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.change_form_template, context)
+
+    def review(self, request, submission):
+        action = request.POST.get("action")
+        if action == "reject":
+            reason = request.POST.get("rejection_reason", "").strip()
+            if not reason:
+                raise ValidationError("Give a reason for rejecting this suggestion.")
+            reject_submission(submission=submission, user=request.user, reason=reason)
+            messages.success(request, "Suggestion rejected.")
+            return HttpResponseRedirect(reverse("admin:organisations_submission_changelist"))
+        if action != "accept":
+            raise ValidationError("Choose accept or reject.")
+        if submission.kind == Submission.Kind.NEW:
+            if not request.user.has_perm("organisations.add_organisation"):
+                raise PermissionDenied
+            organisation = accept_new_submission(submission=submission, user=request.user)
+            messages.success(request, f"Created the draft “{organisation.name}”. Check it before publishing.")
+        else:
+            if not request.user.has_perm("organisations.change_organisation"):
+                raise PermissionDenied
+            if submission.organisation_id is None:
+                raise ValidationError("The organisation this suggestion was about no longer exists.")
+            fields = request.POST.getlist("fields")
+            organisation = accept_update_submission(submission=submission, user=request.user, fields=fields)
+            applied = len([f for f in fields if f in submission.proposed])
+            messages.success(
+                request, f"Applied {applied} change{'s' if applied != 1 else ''} to “{organisation.name}”."
+            )
+        return HttpResponseRedirect(self.organisation_admin_url(organisation) or request.path)
+
+    def organisation_admin_url(self, organisation):
+        if organisation is None:
+            return ""
+        try:
+            return reverse("admin:organisations_organisation_change", args=[organisation.pk])
+        except NoReverseMatch:
+            return ""
+
+
+if not admin.site.is_registered(Submission):
+    admin.site.register(Submission, SubmissionAdmin)
