@@ -19,7 +19,7 @@ psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='${db
   || psql -h 127.0.0.1 -U postgres -qc "create database ${db}"
 "$py" manage.py migrate --noinput -v0
 "$py" manage.py load_initial_data -v0
-have=$("$py" manage.py shell -c "from organisations.models import Organisation as O; print(O.objects.published().count())")
+have=$("$py" manage.py shell -v0 -c "from organisations.models import Organisation as O; print(O.objects.published().count())")
 if [ "$have" -lt "$count" ]; then
   DJANGO_DEBUG=1 "$py" manage.py seed_demo --clear --count "$count" --seed 7 --no-progress
 fi
