@@ -69,7 +69,7 @@ def export(postgres_url, out_path):
         db.execute(f"CREATE INDEX organisations_{column} ON organisations ({column})")
     db.execute(
         "CREATE VIRTUAL TABLE organisations_fts USING fts5("
-        "name, summary, description, content='organisations', content_rowid='id')"
+        'name, summary, description, content="organisations", content_rowid="id")'
     )
     db.execute(
         "INSERT INTO organisations_fts (rowid, name, summary, description) "
