@@ -21,7 +21,6 @@ from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.db.models import (
     BooleanField,
-    Case,
     Count,
     F,
     FloatField,
@@ -30,7 +29,6 @@ from django.db.models import (
     Q,
     TextField,
     Value,
-    When,
 )
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
@@ -150,26 +148,53 @@ def search(queryset, q):
 
 def _name_bonus(parsed):
     """Exact names, acronyms and alternative names first ("LTHT", "EMIS")."""
-    text = parsed.text.strip('"')
+    text = parsed.text.strip('"').lower()
     if parsed.has_syntax or not text:
         return Value(0.0)
-    exact = (
-        Q(name__iexact=text)
-        | Q(name__icontains=f"({text})")
-        | Q(alternative_names__iexact=text)
-        | Q(alternative_names__istartswith=f"{text};")
-        | Q(alternative_names__iendswith=f";{text}")
-        | Q(alternative_names__iendswith=f"; {text}")
-        | Q(alternative_names__icontains=f";{text};")
-        | Q(alternative_names__icontains=f"; {text};")
-    )
-    start = Q(name__istartswith=f"{text} ") | Q(name__istartswith=f"{text},")
-    return Case(
-        When(exact, then=Value(EXACT_NAME_BONUS)),
-        When(start, then=Value(NAME_START_BONUS)),
-        default=Value(0.0),
-        output_field=FloatField(),
-    )
+    return NameBonus(text)
+
+
+class NameBonus(Func):
+    """EXACT_NAME_BONUS for the name, a bracketed part of it ("(DHSC)") or one of the
+    semicolon-separated alternative names; NAME_START_BONUS when the name starts with the query.
+    String positions rather than LIKE, so the query needs no escaping and each row costs little."""
+
+    output_field = FloatField()
+    position = "strpos"
+
+    def __init__(self, text):
+        self.text = text
+        super().__init__(F("name"), F("alternative_names"))
+
+    def as_sql(self, compiler, connection, **extra):
+        (name, name_params), (alternatives, alternative_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        position, text = self.position, self.text
+        sql = (
+            f"(CASE WHEN lower({name}) = %s OR {position}(lower({name}), %s) > 0 "
+            f"OR {position}(';' || replace(lower({alternatives}), '; ', ';') || ';', %s) > 0 "
+            f"THEN {EXACT_NAME_BONUS} "
+            f"WHEN {position}(lower({name}), %s) = 1 OR {position}(lower({name}), %s) = 1 "
+            f"THEN {NAME_START_BONUS} ELSE 0.0 END)"
+        )
+        params = (
+            *name_params,
+            text,
+            *name_params,
+            f"({text})",
+            *alternative_params,
+            f";{text};",
+            *name_params,
+            f"{text} ",
+            *name_params,
+            f"{text},",
+        )
+        return sql, params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        self.position = "instr"
+        return self.as_sql(compiler, connection, **extra)
 
 
 def _names_text():
@@ -186,10 +211,11 @@ def _names_text():
 WEBSEARCH = "websearch_to_tsquery('pg_catalog.english', %s)"
 CORRECTED_WEBSEARCH = (
     # Unknown words (neither in the vocabulary nor the start of a word in it) become the closest
-    # vocabulary word; exclusions are appended unchanged. Uncorrelated, so evaluated once per query.
-    "(SELECT websearch_to_tsquery('pg_catalog.english', "
-    "coalesce(string_agg(c.word, ' ' ORDER BY c.ord), '') || %s) FROM ("
-    "SELECT w.ord, CASE WHEN length(w.word) < 4 OR EXISTS ("
+    # vocabulary word; exclusions are appended unchanged. NULL when no word changed. Uncorrelated,
+    # so PostgreSQL evaluates it once per query (an InitPlan).
+    "(SELECT CASE WHEN bool_or(c.word <> c.typed) THEN websearch_to_tsquery('pg_catalog.english', "
+    "string_agg(c.word, ' ' ORDER BY c.ord) || %s) END FROM ("
+    "SELECT w.ord, w.word AS typed, CASE WHEN length(w.word) < 4 OR EXISTS ("
     "SELECT 1 FROM organisations_search_term e WHERE e.word LIKE w.word || '%%'"
     ") THEN w.word ELSE coalesce((SELECT t.word FROM organisations_search_term t "
     "WHERE t.word %% w.word AND similarity(t.word, w.word) >= %s "
@@ -201,9 +227,12 @@ CORRECTED_RANK_FACTOR = 0.8
 
 
 def _postgresql_tsqueries(parsed):
-    """[(tsquery SQL expression, rank factor)]: the query as typed in websearch syntax, the same
-    with its last word as a prefix, and the same with misspelt words corrected."""
-    tsqueries = [(RawSQL(WEBSEARCH, [parsed.text]), 1.0)]  # noqa: S611 — input only as parameters
+    """(typed, prefix, corrected) tsquery SQL expressions: the query as typed in websearch syntax;
+    the same with its last word as a prefix (None when the last word is a phrase or an exclusion);
+    the same with misspelt words corrected (None when no correction applies; NULL in SQL when no
+    word needed one)."""
+    typed = RawSQL(WEBSEARCH, [parsed.text])  # noqa: S611 — input only as parameters
+    prefix = corrected = None
     last = parsed.clauses[-1]
     if not last.negated and not last.phrase:
         # "leeds radi" also means 'leed' & 'radi':*; the rest of the query keeps its own syntax.
@@ -215,12 +244,12 @@ def _postgresql_tsqueries(parsed):
         if rest:
             prefix_sql = f"({WEBSEARCH} {'||' if last.or_before else '&&'} {prefix_sql})"
             params.insert(0, rest)
-        tsqueries.append((RawSQL(prefix_sql, params), 1.0))  # noqa: S611 — input only as parameters
+        prefix = RawSQL(prefix_sql, params)  # noqa: S611 — input only as parameters
     if parsed.plain_words and not any(c.phrase or c.or_before for c in parsed.clauses):
         exclusions = "".join(f" {_clause_text(c)}" for c in parsed.negated)
         params = [exclusions, CORRECTION_SIMILARITY, parsed.plain_words]
-        tsqueries.append((RawSQL(CORRECTED_WEBSEARCH, params), CORRECTED_RANK_FACTOR))  # noqa: S611
-    return tsqueries
+        corrected = RawSQL(CORRECTED_WEBSEARCH, params)  # noqa: S611 — input only as parameters
+    return typed, prefix, corrected
 
 
 def _clause_text(clause):
@@ -235,39 +264,44 @@ def _clause_text(clause):
 
 
 def _postgresql_search(queryset, parsed):
-    tsqueries = _postgresql_tsqueries(parsed)
+    typed, prefix, corrected = _postgresql_tsqueries(parsed)
+    either = (
+        [typed]
+        + ([prefix] if prefix else [])
+        + ([Func(corrected, typed, function="coalesce")] if corrected else [])
+    )
     condition = Q(
         Func(
             F("search_vector"),
-            Func(*(t for t, _ in tsqueries), template="(%(expressions)s)", arg_joiner=" || "),
+            Func(*either, template="(%(expressions)s)", arg_joiner=" || "),
             template="%(expressions)s",
             arg_joiner=" @@ ",
             output_field=BooleanField(),
         )
     )
-    # ts_rank of a query with an exclusion is near zero: rank on what was asked for.
-    ranked = ParsedQuery(parsed.text, parsed.positive) if parsed.negated else parsed
-    if ranked is not parsed:
-        ranked.text = " ".join(_clause_text(c) for c in parsed.positive)
-    rank = Func(
-        *(
-            TsRank(F("search_vector"), tsquery, factor=factor)
-            for tsquery, factor in _postgresql_tsqueries(ranked)
-        ),
-        function="GREATEST",
-        output_field=FloatField(),
-    )
+    # Ranked on what was asked for: ts_rank of a query with an exclusion is near zero. The prefix
+    # query also matches the words as typed; GREATEST skips the NULL of "nothing corrected".
+    wanted = ParsedQuery(" ".join(_clause_text(c) for c in parsed.positive), parsed.positive)
+    typed, prefix, corrected = _postgresql_tsqueries(wanted) if parsed.negated else (typed, prefix, corrected)
+    ranks = [TsRank(F("search_vector"), prefix or typed)]
+    if corrected:
+        ranks.append(TsRank(F("search_vector"), corrected, factor=CORRECTED_RANK_FACTOR))
+    rank = Func(*ranks, function="GREATEST", output_field=FloatField()) if len(ranks) > 1 else ranks[0]
     trigram_words = " ".join(w for w in parsed.plain_words if len(w) >= 3)
     if trigram_words and not parsed.has_syntax:
         # A misspelt name ("Pharmacey2u", "Tunstal") matches through the trigram index on the names.
-        # Strict word similarity compares whole words, so "radi" does not find "Radar".
+        # Strict word similarity compares whole words, so "radi" does not find "Radar". It is only
+        # computed for rows the full-text query missed (it costs more than ts_rank).
         condition |= Q(_search_names__trigram_strict_word_similar=trigram_words)
-        rank += 0.5 * Func(
+        similarity = Func(
             Value(trigram_words),
             F("_search_names"),
             function="strict_word_similarity",
             output_field=FloatField(),
         )
+        rank = Func(Func(rank, Value(0.0), function="NULLIF"), 0.5 * similarity, function="COALESCE")
+    else:
+        rank = Func(rank, Value(0.0), function="COALESCE")
     return (
         queryset.alias(_search_names=_names_text())
         .filter(condition)
@@ -276,7 +310,7 @@ def _postgresql_search(queryset, parsed):
 
 
 class TsRank(Func):
-    """ts_rank with the field weights (name A … description D), times `factor`."""
+    """ts_rank with the field weights (name A … description D), times `factor`; NULL for a NULL query."""
 
     output_field = FloatField()
 
@@ -288,7 +322,7 @@ class TsRank(Func):
         (vector, vector_params), (tsquery, tsquery_params) = (
             compiler.compile(e) for e in self.get_source_expressions()
         )
-        sql = f"(%s * coalesce(ts_rank(%s::real[], {vector}, {tsquery}), 0))"
+        sql = f"(%s * ts_rank(%s::real[], {vector}, {tsquery}))"
         return sql, (self.factor, POSTGRESQL_WEIGHTS, *vector_params, *tsquery_params)
 
 
@@ -535,6 +569,8 @@ REBUILD_SQL = {
         ON CONFLICT (word) DO NOTHING
         """,
         "ANALYZE organisations_search_term",
+        # Bulk loads leave the planner's statistics stale, and it then skips the GIN indexes.
+        "ANALYZE organisations_organisation",
     ],
     "sqlite": [
         "INSERT INTO organisations_organisation_fts (organisations_organisation_fts) VALUES ('rebuild')"
