@@ -49,6 +49,14 @@ class ReferenceModel(models.Model):
 
 
 class Sector(ReferenceModel):
+    def save(self, *args, **kwargs):
+        renamed = bool(self.pk) and Sector.objects.filter(pk=self.pk).exclude(name=self.name).exists()
+        super().save(*args, **kwargs)
+        if renamed:
+            # sector_names is a copy for search: the new name must find these organisations at once.
+            for organisation in self.organisations.only("pk", "sector_names"):
+                organisation.refresh_sector_names()
+
     def get_absolute_url(self):
         return reverse("organisations:sector-detail", args=[self.slug])
 
