@@ -11,6 +11,7 @@ from organisations.models import Organisation, Sector
 class OrganisationSitemap(Sitemap):
     changefreq = "monthly"
     priority = 0.8
+    limit = 10_000
 
     def items(self):
         return Organisation.objects.published().only("slug", "updated_at").order_by("pk")

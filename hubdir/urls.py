@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import index as sitemap_index
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
@@ -25,8 +26,19 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("hubdir.api.urls")),
     path("stats/", StatsView.as_view(), name="stats"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
+    # An index of per-section sitemaps, paged, so that no file passes the 50,000-URL limit.
+    path(
+        "sitemap.xml",
+        sitemap_index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
+    ),
+    path("sitemap-<section>.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap-section"),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots",
+    ),
     path("healthz", healthz, name="healthz"),
     path("feeds/organisations.atom", NewOrganisationsFeed(), name="feed-organisations"),
     # Before organisations.urls: /organisations/<slug>/suggest-update/ is the more specific route.

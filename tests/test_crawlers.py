@@ -13,9 +13,15 @@ pytestmark = pytest.mark.django_db
 
 
 def locations(client, url="/sitemap.xml"):
+    """Every page URL the sitemap lists, following the index to each section's pages."""
     response = client.get(url)
     assert response.status_code == 200
-    return re.findall(r"<loc>([^<]+)</loc>", response.content.decode())
+    found = re.findall(r"<loc>([^<]+)</loc>", response.content.decode())
+    if "<sitemapindex" not in response.content.decode():
+        return found
+    return [
+        page for section in found for page in locations(client, section.removeprefix("http://testserver"))
+    ]
 
 
 def test_the_sitemap_lists_published_pages_only(client):
@@ -53,6 +59,17 @@ def test_the_sitemap_lists_published_pages_only(client):
         assert f"http://testserver{page}" in urls
     for url in urls:
         assert client.get(url.removeprefix("http://testserver")).status_code == 200, url
+
+
+def test_the_sitemap_index_pages_large_sections(client, monkeypatch):
+    from hubdir.sitemaps import OrganisationSitemap
+
+    monkeypatch.setattr(OrganisationSitemap, "limit", 2)
+    organisations = OrganisationFactory.create_batch(5)
+    index = client.get("/sitemap.xml").content.decode()
+    assert "/sitemap-organisations.xml?p=3" in index
+    urls = locations(client)
+    assert {f"http://testserver/organisations/{o.slug}/" for o in organisations} <= set(urls)
 
 
 def test_robots_allows_crawling_keeps_out_of_admin_and_points_to_the_sitemap(client):
