@@ -22,6 +22,7 @@ psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='${db
 have=$("$py" manage.py shell -v0 -c "from organisations.models import Organisation as O; print(O.objects.published().count())")
 if [ "$have" -lt "$count" ]; then
   DJANGO_DEBUG=1 "$py" manage.py seed_demo --clear --count "$count" --seed 7 --no-progress
+  have=$("$py" manage.py shell -v0 -c "from organisations.models import Organisation as O; print(O.objects.published().count())")
 fi
 "$py" manage.py collectstatic --noinput -v0
 
