@@ -14,6 +14,7 @@ Rules worth knowing:
   ("Editors cannot set status"); new rows arrive as drafts.
 """
 
+import contextlib
 import csv
 import datetime
 import io
@@ -33,6 +34,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from initiatives.models import Initiative, Membership
 
 from .models import CareSetting, Organisation, OrganisationSlugRedirect, RegulatoryMark, Sector, Status
+from .validators import normalise_companies_house_number
 
 CSV_COLUMNS = [
     "name",
@@ -83,6 +85,14 @@ CHOICE_COLUMNS = {
     "status": Status,
     "local_authority": Organisation.LocalAuthority,
     "employees_band": Organisation.EmployeesBand,
+}
+# A choice cell may hold the stored value ("public_body") or its label ("Public body"), in any case.
+CHOICE_LOOKUP = {
+    column: {
+        **{str(label).lower(): value for value, label in choices.choices},
+        **{value: value for value in choices.values},
+    }
+    for column, choices in CHOICE_COLUMNS.items()
 }
 # Required choices: an empty cell keeps the current value (or the default for a new row).
 KEEP_WHEN_EMPTY = {"organisation_type", "status", "headquartered_in_leeds"}
@@ -438,9 +448,7 @@ class _Importer:
             if not value:
                 values[column] = ""
                 continue
-            match = next(
-                (v for v, label in choices.choices if value.lower() in (v, str(label).lower())), None
-            )
+            match = CHOICE_LOOKUP[column].get(value.lower())
             if match is None:
                 errors.append((column, f"“{value}” is not one of: {', '.join(choices.values)}."))
             else:
@@ -494,14 +502,11 @@ class _Importer:
         slug = row.get("slug", "")
         values["_key_slug"] = slug or (slugify(row["name"])[:200].strip("-") or "organisation")
         if values.get("companies_house_number"):
-            try:
-                from .validators import normalise_companies_house_number
-
+            # An invalid number is reported by the model validation, with the model's own message.
+            with contextlib.suppress(ValidationError):
                 values["companies_house_number"] = normalise_companies_house_number(
                     values["companies_house_number"]
                 )
-            except ValidationError:
-                pass  # reported by the model validation below, with the model's own message
         return values, errors
 
     def current_sets(self, existing):

@@ -2,10 +2,14 @@ import csv
 import io
 
 import pytest
+from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.urls import path
 
 from initiatives.models import Membership
+from organisations.admin_import import OrganisationImportExportMixin, upload_dir
 from organisations.csv_io import CSV_COLUMNS, import_csv
 from organisations.models import Organisation, OrganisationSlugRedirect, Status
 from tests.factories import (
@@ -386,3 +390,135 @@ def test_the_command_applies_the_named_users_role(tmp_path, editor):
 def test_the_header_lists_exactly_the_documented_columns():
     assert CSV_COLUMNS[0] == "name"
     assert len(CSV_COLUMNS) == 26
+
+
+# --- The admin: upload, preview, confirm; export of the filtered list --------------------------------
+# Tested on a site of its own, so that these tests exercise the mixin whatever OrganisationAdmin adds.
+
+csv_admin_site = AdminSite(name="admin")
+
+
+class CsvOrganisationAdmin(OrganisationImportExportMixin, ModelAdmin):
+    list_filter = ["status"]
+    search_fields = ["name"]
+
+
+csv_admin_site.register(Organisation, CsvOrganisationAdmin)
+urlpatterns = [path("admin/", csv_admin_site.urls)]
+admin_urls = pytest.mark.urls(__name__)
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+def upload_csv(data, name="organisations.csv"):
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+@admin_urls
+def test_the_admin_previews_an_import_and_writes_nothing_until_confirmed(editor_client):
+    OrganisationFactory(name="Acme", slug="acme", town="Leeds")
+    data = csv_bytes([{"name": "Acme", "town": "York"}, {"name": "Newco", "town": "Leeds"}])
+
+    preview = editor_client.post("/admin/organisations/organisation/import/", {"file": upload_csv(data)})
+
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "<strong>1</strong> to create, <strong>1</strong> to update" in html
+    assert "<td>updated</td><td>town</td>" in html
+    assert Organisation.objects.count() == 1
+    token = preview.context["token"]
+
+    confirmed = editor_client.post("/admin/organisations/organisation/import/", {"token": token})
+
+    assert confirmed.status_code == 302
+    assert Organisation.objects.get(slug="acme").town == "York"
+    assert Organisation.objects.get(slug="newco").status == Status.DRAFT
+    assert not list(upload_dir().glob(f"{token}*"))
+
+
+@admin_urls
+def test_the_admin_lists_every_bad_row_and_offers_no_confirmation(editor_client):
+    data = csv_bytes(
+        [{"name": "Acme", "postcode": "nowhere"}, {"name": "Beta", "status": "published"}],
+        columns=["name", "postcode", "status"],
+    )
+
+    preview = editor_client.post("/admin/organisations/organisation/import/", {"file": upload_csv(data)})
+
+    html = preview.content.decode()
+    assert "2 problems found" in html
+    assert "<td>2</td><td>postcode</td><td>Enter a valid UK postcode" in html
+    assert "<td>3</td><td>status</td><td>Editors cannot set status" in html
+    assert 'name="token"' not in html
+    assert Organisation.objects.count() == 0
+
+
+@admin_urls
+def test_the_admin_refuses_unknown_columns_and_undecodable_files(editor_client):
+    unknown = editor_client.post(
+        "/admin/organisations/organisation/import/", {"file": upload_csv(b"name,colour\nAcme,red\n")}
+    )
+    latin = editor_client.post(
+        "/admin/organisations/organisation/import/", {"file": upload_csv("name\nCafé\n".encode("latin-1"))}
+    )
+
+    assert "Unknown column: “colour”" in unknown.content.decode()
+    assert "not UTF-8" in latin.content.decode()
+    assert Organisation.objects.count() == 0
+
+
+@admin_urls
+def test_a_confirmation_token_from_another_session_is_refused(client, editor, django_user_model, tmp_path):
+    client.force_login(editor)
+    preview = client.post(
+        "/admin/organisations/organisation/import/", {"file": upload_csv(csv_bytes([{"name": "Acme"}]))}
+    )
+    other = django_user_model.objects.create_superuser("boss")
+    client.force_login(other)
+
+    response = client.post("/admin/organisations/organisation/import/", {"token": preview.context["token"]})
+
+    assert response.status_code == 302
+    assert Organisation.objects.count() == 0
+
+
+@admin_urls
+def test_staff_without_add_and_change_rights_cannot_import(client, django_user_model):
+    viewer = django_user_model.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_organisation"))
+    client.force_login(viewer)
+
+    assert client.get("/admin/organisations/organisation/import/").status_code == 403
+
+
+@admin_urls
+def test_the_admin_exports_its_filtered_list(editor_client):
+    OrganisationFactory(name="Published One", status=Status.PUBLISHED)
+    OrganisationFactory(name="Draft One", status=Status.DRAFT)
+    OrganisationFactory(name="Draft Two", status=Status.DRAFT)
+
+    listing = editor_client.get("/admin/organisations/organisation/?status__exact=draft")
+    response = editor_client.get("/admin/organisations/organisation/export.csv?status__exact=draft&q=two")
+
+    assert "export.csv?status__exact=draft" in listing.content.decode()
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == ["Draft Two"]
+
+
+@admin_urls
+def test_the_admin_action_exports_the_selected_rows(editor_client):
+    chosen = OrganisationFactory(name="Chosen")
+    OrganisationFactory(name="Not chosen")
+
+    response = editor_client.post(
+        "/admin/organisations/organisation/",
+        {"action": "export_selected_as_csv", "_selected_action": [chosen.pk]},
+    )
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == ["Chosen"]
