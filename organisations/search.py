@@ -287,7 +287,8 @@ def _postgresql_search(queryset, parsed):
     if corrected:
         ranks.append(TsRank(F("search_vector"), corrected, factor=CORRECTED_RANK_FACTOR))
     rank = Func(*ranks, function="GREATEST", output_field=FloatField()) if len(ranks) > 1 else ranks[0]
-    trigram_words = " ".join(w for w in parsed.plain_words if len(w) >= 3)
+    # Short words have too few trigrams to be told apart: "ltht" would fetch thousands of candidates.
+    trigram_words = " ".join(w for w in parsed.plain_words if len(w) >= 5)
     if trigram_words and not parsed.has_syntax:
         # A misspelt name ("Pharmacey2u", "Tunstal") matches through the trigram index on the names.
         # Strict word similarity compares whole words, so "radi" does not find "Radar". It is only
