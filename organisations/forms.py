@@ -236,6 +236,9 @@ class SuggestUpdateForm(HoneypotMixin, SubmitterFields):
                     current = int(current)
                 else:
                     current = str(current)
+            if isinstance(value, str) and isinstance(current, str):
+                # Browsers send line breaks as CRLF; stored text may use LF.
+                value, current = value.replace("\r\n", "\n"), current.replace("\r\n", "\n")
             if value != current and not (value in ("", None) and current in ("", None)):
                 data[field] = value
         return data

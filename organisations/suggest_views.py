@@ -9,8 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.generic import FormView, TemplateView
 
-from hubdir.client_ip import get_client_ip
-
 from .forms import SuggestOrganisationForm, SuggestUpdateForm
 from .models import Organisation, Submission
 
@@ -20,8 +18,14 @@ RATE_LIMIT = 5
 RATE_WINDOW_SECONDS = 60 * 60
 
 
+def _client_ip(request):
+    from hubdir.client_ip import get_client_ip
+
+    return get_client_ip(request)
+
+
 def _rate_key(request):
-    return f"suggest-rate:{get_client_ip(request) or 'unknown'}"
+    return f"suggest-rate:{_client_ip(request) or 'unknown'}"
 
 
 def rate_limited(request):

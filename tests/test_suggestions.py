@@ -332,3 +332,15 @@ def test_a_reviewer_without_the_change_permission_cannot_accept(client, django_u
 
     assert response.status_code == 403
     assert Organisation.objects.count() == 0
+
+
+def test_line_breaks_sent_by_the_browser_are_not_a_change(client):
+    org = OrganisationFactory(slug="acme", description="First line\nSecond line")
+
+    response = client.post(
+        "/organisations/acme/suggest-update/",
+        update_data(org, description="First line\r\nSecond line", town="York"),
+    )
+
+    assert response.status_code == 302
+    assert Submission.objects.get().proposed == {"town": "York"}
