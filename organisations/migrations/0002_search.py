@@ -1,11 +1,13 @@
 # Search support (issue 3, ARCHITECTURE.md §6): PostgreSQL full-text and trigram indexes, SQLite FTS5.
 # Each engine gets only its own objects; the other engine's operations are no-ops.
 import django.contrib.postgres.search
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 # One definition of the weighted document, used by the trigger and by rebuild_index().
 POSTGRESQL_FORWARDS = [
+    # Not Django's TrigramExtension: its reverse queries pg_extension even on SQLite. Reversing
+    # leaves the extension in place, as other objects may use it.
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     """
     CREATE FUNCTION organisations_search_document(
         name text, alternative_names text, sector_names text, summary text, description text
@@ -176,7 +178,6 @@ class Migration(migrations.Migration):
     dependencies = [("organisations", "0001_initial")]
 
     operations = [
-        TrigramExtension(),
         migrations.AddField(
             model_name="organisation",
             name="search_vector",
