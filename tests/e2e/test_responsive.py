@@ -29,20 +29,20 @@ STRETCHED_IMAGES_JS = """() => [...document.images]
 
 
 @pytest.mark.parametrize("name", list(PUBLIC_PAGES))
-def test_no_page_scrolls_sideways_at_320_pixels(site, new_context, name):
-    page = new_context(viewport=NARROWEST).new_page()
-    path = open_public_page(page, name)
-    layout = page.evaluate(OVERFLOW_JS)
-    assert layout["scrollWidth"] <= 320, (
-        f"{path} is {layout['scrollWidth']}px wide at 320px: {layout['wide']}"
-    )
-
-
-@pytest.mark.parametrize("name", list(PUBLIC_PAGES))
-def test_screenshots_of_every_page_at_phone_and_desktop_widths(site, new_context, name):
+def test_every_public_page_fits_320_pixels_and_is_photographed_at_375_and_1280(
+    site, new_context, name, subtests
+):
+    with subtests.test(msg="no horizontal scrolling at 320px"):
+        page = new_context(viewport=NARROWEST).new_page()
+        path = open_public_page(page, name)
+        layout = page.evaluate(OVERFLOW_JS)
+        assert layout["scrollWidth"] <= 320, (
+            f"{path} is {layout['scrollWidth']}px wide at 320px: {layout['wide']}"
+        )
     for label, viewport in (("375", PHONE), ("1280", DESKTOP)):
-        page = new_context(viewport=viewport).new_page()
-        open_public_page(page, name)
-        path = screenshot(page, f"{name}-{label}")
-        assert path.stat().st_size > 0
-        assert page.evaluate(STRETCHED_IMAGES_JS) == [], f"stretched images on {name} at {label}px"
+        with subtests.test(msg=f"screenshot at {label}px, images in proportion"):
+            page = new_context(viewport=viewport).new_page()
+            open_public_page(page, name)
+            shot = screenshot(page, f"{name}-{label}")
+            assert shot.stat().st_size > 0
+            assert page.evaluate(STRETCHED_IMAGES_JS) == [], f"stretched images on {name} at {label}px"
