@@ -5,10 +5,13 @@ one more sector shows how many the choice would add. One grouped query per facet
 number of options, plus the one shared query for the reference options.
 """
 
+import hashlib
 import re
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 
+from hubdir.cache_version import data_version
 from initiatives.models import Membership
 
 from .filters import REFERENCE_FACETS
@@ -33,13 +36,32 @@ REFERENCE_LINKS = {
 
 TOP_OPTIONS = 10
 
+# Writes change the version and so the key: the expiry only frees space.
+FACET_CACHE_SECONDS = 60 * 60
+
 
 def facet_counts(filterset):
     """{facet: [{"value", "label", "count", "selected"}, …]}.
 
     Reference facets and districts are ordered by count, then label (their top 10 are shown
     first); the short choice facets keep their natural order.
+
+    Cached per filtered query under the data version (hubdir/cache_version.py), which any write
+    to the data behind the counts changes: at 100,000 organisations they cost more than the page.
     """
+    version = data_version()
+    if version is None:
+        return _facet_counts(filterset)
+    query = str(filterset.queryset_without().query)
+    key = "facets:" + hashlib.blake2b(f"{version}|{query}".encode(), digest_size=16).hexdigest()
+    facets = cache.get(key)
+    if facets is None:
+        facets = _facet_counts(filterset)
+        cache.set(key, facets, FACET_CACHE_SECONDS)
+    return facets
+
+
+def _facet_counts(filterset):
     facets = {}
     for facet in REFERENCE_FACETS:
         facets[facet] = _reference_facet(filterset, facet)

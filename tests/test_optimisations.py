@@ -9,13 +9,14 @@ is cached), changes the data the way the back office does, and reads them again.
 import io
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
 from organisations.csv_io import import_csv
 from organisations.facets import facet_counts
 from organisations.filters import OrganisationFilter
 from organisations.models import Organisation, Sector, Status
-from tests.factories import OrganisationFactory, SectorFactory
+from tests.factories import InitiativeFactory, MembershipFactory, OrganisationFactory, SectorFactory
 
 
 def filterset(params=""):
@@ -195,3 +196,58 @@ def test_a_renamed_sector_is_searchable_by_its_new_name(sectors):
     sector.save()
 
     assert listed("q=radiology") == [organisation.name]
+
+
+# --- The facet cache (hubdir/cache_version.py): PostgreSQL only ------------------------------------
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the facet cache runs on PostgreSQL")
+def test_facet_counts_come_from_the_cache_while_nothing_changes(sectors, django_assert_max_num_queries):
+    OrganisationFactory(sectors=[sectors["medtech"]])
+    first = facet_counts(filterset("type=company"))
+
+    with django_assert_max_num_queries(1):  # the data version only
+        again = facet_counts(filterset("type=company"))
+
+    assert again == first
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the facet cache runs on PostgreSQL")
+def test_a_new_membership_changes_the_cached_initiative_counts(db):
+    organisation = OrganisationFactory()
+    initiative = InitiativeFactory(slug="nexus", name="Nexus")
+    assert counts("initiative")["nexus"] == 0
+
+    MembershipFactory(organisation=organisation, initiative=initiative)
+
+    assert counts("initiative")["nexus"] == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the facet cache runs on PostgreSQL")
+def test_a_renamed_or_retired_sector_shows_in_the_cached_facet(sectors):
+    OrganisationFactory(sectors=[sectors["imaging"]])
+    assert {o["value"]: o["label"] for o in facet_counts(filterset())["sector"]}["imaging"] == "Imaging"
+
+    sectors["imaging"].name = "Radiology"
+    sectors["imaging"].save()
+    sectors["genomics"].is_active = False
+    sectors["genomics"].save()
+
+    labels = {o["value"]: o["label"] for o in facet_counts(filterset())["sector"]}
+    assert labels["imaging"] == "Radiology"
+    assert "genomics" not in labels
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the facet cache runs on PostgreSQL")
+def test_a_bulk_delete_changes_the_cached_counts(sectors):
+    OrganisationFactory(name="Demo A", sectors=[sectors["medtech"]])
+    OrganisationFactory(name="Demo B", sectors=[sectors["medtech"]])
+    assert counts("sector")["medtech"] == 2
+
+    Organisation.objects.filter(name="Demo B").delete()
+
+    assert counts("sector")["medtech"] == 1
