@@ -135,7 +135,8 @@ def search(queryset, q):
         # Only control characters: no search, but callers may still sort by `search_rank`.
         return queryset.annotate(search_rank=Value(0.0))
     if not parsed.positive:
-        return queryset.none().annotate(search_rank=Value(0.0))
+        # A false condition rather than .none(): the SQL of .none() cannot be printed (facets do).
+        return queryset.filter(Value(False, output_field=BooleanField())).annotate(search_rank=Value(0.0))
     vendor = connections[queryset.db].vendor
     if vendor == "postgresql":
         queryset = _postgresql_search(queryset, parsed)

@@ -460,3 +460,12 @@ def test_the_rebuild_drops_words_that_are_no_longer_public():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM organisations_search_term WHERE word = 'zyxorbiotics'")
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db
+def test_a_query_that_matches_nothing_still_has_printable_sql():
+    OrganisationFactory(name="Leeds Hospital")
+    queryset = search(Organisation.objects.published(), "--")
+
+    assert "search_rank" in str(queryset.query)
+    assert list(queryset) == []
