@@ -184,10 +184,12 @@ def size_table(result):
         f"{result['published']:,} published of {result['total']:,} (fixtures included); seeding took "
         f"{fmt(result['seed_seconds'])} s. Search words: common “{result['words']['common'][0]}”, rare "
         f"“{result['words']['rare'][0]}” (chosen from the generated text by document frequency).",
+        f"Measured {result.get('date', '')}; load average (1 min) {fmt(result.get('loadavg_before'), 2)} "
+        f"before and {fmt(result.get('loadavg_after'), 2)} after.",
         "",
-        "| page | ours p50 ms | ours p95 ms | queries cold / warm | Datasette p50 ms | Datasette p95 ms "
-        "| Datasette / ours (p50) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| page | ours p50 ms | ours p95 ms | ours first ms | queries cold / warm | Datasette p50 ms "
+        "| Datasette p95 ms | Datasette / ours (p50) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for page in PAGES:
         ours = result["ours"].get(page)
@@ -197,7 +199,8 @@ def size_table(result):
         q = queries.get(page, {})
         status = "" if ours["status"] == [200] else f" (HTTP {ours['status']})"
         lines.append(
-            f"| {page}{status} | {fmt(ours['p50'])} | {fmt(ours['p95'])} | {q.get('cold', '–')} / "
+            f"| {page}{status} | {fmt(ours['p50'])} | {fmt(ours['p95'])} | {fmt(ours.get('first'))} | "
+            f"{q.get('cold', '–')} / "
             f"{q.get('warm', '–')} | {fmt(theirs['p50']) if theirs else '–'} | "
             f"{fmt(theirs['p95']) if theirs else '–'} | {ratio(theirs and theirs['p50'], ours['p50'])} |"
         )
@@ -283,3 +286,23 @@ def write(run, path):
         marker = text.find("\n## CSV import")
         text = text + "\n" + block if marker < 0 else text[:marker] + "\n" + block + text[marker:]
     path.write_text(text)
+
+
+def main():
+    """Re-render docs/performance.md from bench/results/ (the last run of each size)."""
+    import json
+    import sys
+
+    results = Path(__file__).resolve().parent / "results"
+    run = json.loads((results / "latest.json").read_text())
+    sizes = {s["size"]: s for s in run["sizes"]}
+    for path in results.glob("[0-9]*.json"):
+        result = json.loads(path.read_text())
+        sizes[result["size"]] = result
+    run["sizes"] = [sizes[size] for size in sorted(sizes)]
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else results.parent.parent / "docs" / "performance.md"
+    write(run, target)
+
+
+if __name__ == "__main__":
+    main()

@@ -4,26 +4,31 @@ The version is read from the database on every use, so that every app process an
 path (admin, CSV import, merges, deletes, seed_demo, a shell) moves it without having to call
 anything, and no process can keep serving counts another one made stale:
 
-- organisations: how many, the highest id and the latest `updated_at` (an insert, an edit, a
-  publish or archive, a delete; changes of sectors and other relations go with a save of the
+- organisations: the highest id, the latest `updated_at` and the latest history row (an insert;
+  an edit, publish or archive, which saves the row; a delete, which simple-history records even
+  for `queryset.delete()`; changes of sectors and other relations go with a save of the
   organisation, as in the admin and the CSV import);
-- memberships: how many and the highest id (the initiative facet);
+- memberships: the highest id and the latest history row (the initiative facet);
 - the reference tables and initiatives, which are small, hashed whole (names, slugs, retirement
   and publication change labels and options).
 
-It costs one query of index scans (a few milliseconds at 100,000 organisations). PostgreSQL only:
-elsewhere `data_version()` is None and callers compute afresh.
+Every part is an index lookup or a small table, never a count of the organisations: the version
+stays cheap at 100,000 of them. A raw SQL delete would go unseen: bulk changes go through model
+saves and simple-history's helpers (ARCHITECTURE.md §4).
+
+PostgreSQL only: elsewhere `data_version()` is None and callers compute afresh.
 """
 
 from django.db import connection
 
+# Empty strings keep a missing value's place, so that no two states share a version.
 VERSION_SQL = """
 SELECT concat_ws(':',
-    (SELECT count(*) FROM organisations_organisation),
-    (SELECT max(id) FROM organisations_organisation),
-    (SELECT extract(epoch FROM max(updated_at)) FROM organisations_organisation),
-    (SELECT count(*) FROM initiatives_membership),
-    (SELECT max(id) FROM initiatives_membership),
+    coalesce((SELECT max(id) FROM organisations_organisation)::text, ''),
+    coalesce((SELECT extract(epoch FROM max(updated_at)) FROM organisations_organisation)::text, ''),
+    coalesce((SELECT max(history_id) FROM organisations_historicalorganisation)::text, ''),
+    coalesce((SELECT max(id) FROM initiatives_membership)::text, ''),
+    coalesce((SELECT max(history_id) FROM initiatives_historicalmembership)::text, ''),
     md5(concat_ws(';',
         (SELECT string_agg(concat_ws(',', id, slug, name, is_active), ',' ORDER BY id)
          FROM organisations_sector),
