@@ -469,3 +469,14 @@ def test_a_query_that_matches_nothing_still_has_printable_sql():
 
     assert "search_rank" in str(queryset.query)
     assert list(queryset) == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 triggers exist only on SQLite")
+def test_migrate_puts_back_fts_triggers_that_a_table_rebuild_dropped(db):
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER organisations_organisation_fts_insert")
+    call_command("migrate", verbosity=0)
+    OrganisationFactory(name="Rebuiltrigger Health")
+    assert list(search(Organisation.objects.all(), "Rebuiltrigger").values_list("name", flat=True)) == [
+        "Rebuiltrigger Health"
+    ]
