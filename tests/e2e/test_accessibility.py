@@ -79,6 +79,17 @@ def check_focus_is_always_visible(page, path):
     assert page.locator("[tabindex]:not([tabindex='0']):not([tabindex^='-'])").count() == 0
 
 
+def check_references_resolve(page, path):
+    dangling = page.evaluate(
+        """() => [...document.querySelectorAll('[aria-describedby], [aria-labelledby], label[for]')]
+            .flatMap(el => ['aria-describedby', 'aria-labelledby', 'for']
+                .flatMap(attr => (el.getAttribute(attr) || '').split(/\\s+/).filter(Boolean)
+                    .filter(id => !document.getElementById(id))
+                    .map(id => `${el.tagName.toLowerCase()}[${attr}=${id}]`)))"""
+    )
+    assert dangling == [], f"{path}: references to missing ids: {dangling}"
+
+
 @pytest.mark.parametrize("name", list(PUBLIC_PAGES))
 def test_every_public_page_has_a_skip_link_ordered_headings_and_visible_focus(site, page, name, subtests):
     path = open_public_page(page, name)
@@ -86,6 +97,8 @@ def test_every_public_page_has_a_skip_link_ordered_headings_and_visible_focus(si
         check_skip_link(page, path)
     with subtests.test(msg="one h1 and no skipped heading levels"):
         check_headings(page, path)
+    with subtests.test(msg="labels and descriptions point at elements that exist"):
+        check_references_resolve(page, path)
     with subtests.test(msg="every Tab stop shows a visible focus indicator"):
         open_public_page(page, name)
         check_focus_is_always_visible(page, path)
@@ -105,6 +118,7 @@ def test_suggest_form_errors_are_announced_and_tied_to_their_fields(site, page):
     name_field = page.locator("main form [name=name]").first
     name_marked = name_field.get_attribute("aria-invalid") == "true"
     assert has_summary or name_marked, "an empty submission is neither summarised in an alert nor marked"
+    check_references_resolve(page, "/suggest/ after an empty submission")
     invalid = page.locator("[aria-invalid=true]")
     for index in range(invalid.count()):
         field = invalid.nth(index)
