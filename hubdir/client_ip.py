@@ -1,0 +1,39 @@
+"""The client's IP address, for login throttling and rate limits (ARCHITECTURE.md §3).
+
+Without configuration this is REMOTE_ADDR. Behind a reverse proxy, name the header it sets in
+DJANGO_TRUSTED_PROXY_HEADER (e.g. HTTP_X_FORWARDED_FOR) and the number of proxies in
+DJANGO_TRUSTED_PROXY_COUNT. Each proxy appends the address it saw, so only the entry that many hops
+from the right was written by a proxy we trust; anything further left may be forged by the visitor.
+"""
+
+import ipaddress
+
+from django.conf import settings
+
+
+def meta_key(header):
+    """'X-Forwarded-For' or 'HTTP_X_FORWARDED_FOR' -> 'HTTP_X_FORWARDED_FOR'."""
+    key = header.strip().upper().replace("-", "_")
+    if key in {"REMOTE_ADDR", "CONTENT_TYPE", "CONTENT_LENGTH"} or key.startswith("HTTP_"):
+        return key
+    return f"HTTP_{key}"
+
+
+def _valid_ip(value):
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def get_client_ip(request):
+    remote_addr = request.META.get("REMOTE_ADDR") or None
+    header = getattr(settings, "TRUSTED_PROXY_HEADER", "")
+    if not header:
+        return remote_addr
+    count = max(int(getattr(settings, "TRUSTED_PROXY_COUNT", 1)), 1)
+    hops = [hop.strip() for hop in request.META.get(meta_key(header), "").split(",") if hop.strip()]
+    if len(hops) < count:
+        # The request did not come through every trusted proxy: nothing in the header is reliable.
+        return remote_addr
+    return _valid_ip(hops[-count]) or remote_addr

@@ -1,0 +1,27 @@
+"""Who may do what in the back office (ARCHITECTURE.md §4 "Publishing").
+
+Editors create and edit entries but never change `status` or delete; Publishers publish, archive,
+merge and delete. Admin views, actions and the CSV import all ask these helpers, so the rule lives
+in one place: the `publish_<model>` permissions that the Publishers group holds.
+"""
+
+EDITORS = "Editors"
+PUBLISHERS = "Publishers"
+
+
+def publish_permission(model=None):
+    """'organisations.publish_organisation' or, for initiatives, 'initiatives.publish_initiative'."""
+    if model is None:
+        return "organisations.publish_organisation"
+    return f"{model._meta.app_label}.publish_{model._meta.model_name}"
+
+
+def can_publish(user, model=None):
+    """May `user` change the status of (publish, archive, merge) entries of `model` (organisations
+    by default)?"""
+    return bool(user and user.is_active and user.has_perm(publish_permission(model)))
+
+
+def can_erase_contacts(user):
+    """Erasing a person on request is irreversible, so it is a publisher's decision."""
+    return can_publish(user) and user.has_perm("organisations.delete_contact")
