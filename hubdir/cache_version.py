@@ -19,6 +19,8 @@ saves and simple-history's helpers (ARCHITECTURE.md §4).
 PostgreSQL only: elsewhere `data_version()` is None and callers compute afresh.
 """
 
+import hashlib
+
 from django.db import connection
 
 # Empty strings keep a missing value's place, so that no two states share a version.
@@ -50,3 +52,8 @@ def data_version():
     with connection.cursor() as cursor:
         cursor.execute(VERSION_SQL)
         return cursor.fetchone()[0]
+
+
+def cache_key(prefix, version, query):
+    """A short cache key for a query's result under a data version."""
+    return f"{prefix}:" + hashlib.blake2b(f"{version}|{query}".encode(), digest_size=16).hexdigest()

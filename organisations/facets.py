@@ -5,13 +5,12 @@ one more sector shows how many the choice would add. One grouped query per facet
 number of options, plus the one shared query for the reference options.
 """
 
-import hashlib
 import re
 
 from django.core.cache import cache
 from django.db.models import Count, Q
 
-from hubdir.cache_version import data_version
+from hubdir.cache_version import cache_key, data_version
 from initiatives.models import Membership
 
 from .filters import REFERENCE_FACETS
@@ -53,7 +52,7 @@ def facet_counts(filterset):
     if version is None:
         return _facet_counts(filterset)
     query = str(filterset.queryset_without().query)
-    key = "facets:" + hashlib.blake2b(f"{version}|{query}".encode(), digest_size=16).hexdigest()
+    key = cache_key("facets", version, query)
     facets = cache.get(key)
     if facets is None:
         facets = _facet_counts(filterset)

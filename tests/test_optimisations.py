@@ -251,3 +251,21 @@ def test_a_bulk_delete_changes_the_cached_counts(sectors):
     Organisation.objects.filter(name="Demo B").delete()
 
     assert counts("sector")["medtech"] == 1
+
+
+def test_the_page_and_api_totals_follow_archiving_and_deleting(client, sectors):
+    going = OrganisationFactory(name="Going")
+    deleted = OrganisationFactory(name="Deleted")
+    OrganisationFactory(name="Staying")
+    assert client.get("/organisations/").context["paginator"].count == 3
+    assert client.get("/api/organisations/").json()["count"] == 3
+
+    going.status = Status.ARCHIVED
+    going.save()
+    deleted.delete()
+
+    assert client.get("/organisations/").context["paginator"].count == 1
+    assert client.get("/api/organisations/").json()["count"] == 1
+    OrganisationFactory(name="Arriving")
+    assert client.get("/organisations/").context["paginator"].count == 2
+    assert client.get("/api/organisations/").json()["count"] == 2
