@@ -40,5 +40,9 @@ format: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Benchmarks (docs/performance.md): PostgreSQL at 127.0.0.1:5432; BENCH_SIZES=1000,10000 for a subset.
+bench:
+	bash bench/run.sh
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
