@@ -4,6 +4,7 @@ Everything that differs between a laptop, CI and production comes from the envir
 (ARCHITECTURE.md §3). The helpers below fail loudly on a malformed value instead of guessing.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -99,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hubdir.urls"
@@ -229,6 +233,20 @@ CONTENT_SECURITY_POLICY = {
 # right is used, so that a visitor cannot forge it.
 TRUSTED_PROXY_HEADER = env_str("DJANGO_TRUSTED_PROXY_HEADER")
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1)
+
+# --- Admin login throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one username
+# from one client IP, that pair is locked out for an hour (HTTP 429). Tests log in with force_login.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The same trusted-proxy rule as every other client-IP decision (no django-ipware needed).
+AXES_CLIENT_IP_CALLABLE = "hubdir.client_ip.get_client_ip"
 
 # --- Read-only JSON API (ARCHITECTURE.md §8). No anonymous throttling: reads are cheap and public. ---
 REST_FRAMEWORK = {

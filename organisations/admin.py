@@ -1,0 +1,433 @@
+"""The back office for organisations and their reference data (issues 2 §3 and 4).
+
+Publishing rules (ARCHITECTURE.md §4): Editors create and edit but never change `status` or delete;
+Publishers publish, archive, merge and delete. Every change is saved through the model, so that
+django-simple-history records who made it and when.
+"""
+
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from initiatives.models import Membership
+
+from . import duplicates, services
+from .admin_import import OrganisationImportExportMixin
+from .models import (
+    CareSetting,
+    Contact,
+    Organisation,
+    OrganisationSlugRedirect,
+    RegulatoryMark,
+    Sector,
+    Status,
+)
+from .permissions import can_erase_contacts, can_publish
+
+
+def counted(count, singular, plural=None):
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+class PublishingAdminMixin:
+    """Publish and archive actions and the status rule shared by organisations and initiatives."""
+
+    def has_publish_permission(self, request):
+        return can_publish(request.user, self.model)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not can_publish(request.user, self.model):
+            fields.append("status")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if not can_publish(request.user, self.model):
+            # Also covers reverting to a historical version, which carries its own status.
+            if change:
+                obj.status = type(obj).objects.filter(pk=obj.pk).values_list("status", flat=True).get()
+            else:
+                obj.status = Status.DRAFT
+        super().save_model(request, obj, form, change)
+
+    def _set_status(self, request, queryset, status, verb):
+        opts = self.model._meta
+        changed = unchanged = refused = 0
+        for obj in queryset.iterator(chunk_size=500):
+            if obj.status == status:
+                unchanged += 1
+                continue
+            if status == Status.PUBLISHED and getattr(obj, "merged_into_id", None):
+                refused += 1
+                continue
+            obj.status = status
+            obj._history_user = request.user
+            obj.save()
+            changed += 1
+        parts = [f"{verb.capitalize()} {counted(changed, opts.verbose_name, opts.verbose_name_plural)}"]
+        if unchanged:
+            parts.append(f"{unchanged} {'was' if unchanged == 1 else 'were'} already {verb}")
+        if refused:
+            parts.append(
+                f"{refused} merged into another entry {'stays' if refused == 1 else 'stay'} archived"
+            )
+        self.message_user(request, "; ".join(parts) + ".", messages.SUCCESS if changed else messages.WARNING)
+
+    @admin.action(description="Publish selected %(verbose_name_plural)s", permissions=["publish"])
+    def publish(self, request, queryset):
+        self._set_status(request, queryset, Status.PUBLISHED, "published")
+
+    @admin.action(description="Archive selected %(verbose_name_plural)s", permissions=["publish"])
+    def archive(self, request, queryset):
+        self._set_status(request, queryset, Status.ARCHIVED, "archived")
+
+
+class ReferenceAdmin(admin.ModelAdmin):
+    """Sectors, care settings and regulatory marks: retired with `is_active`, never deleted in use."""
+
+    list_display = ["name", "slug", "is_active", "organisation_count"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_organisation_count=Count("organisations"))
+
+    @admin.display(description="Organisations", ordering="_organisation_count")
+    def organisation_count(self, obj):
+        return obj._organisation_count
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Listing a row as protected makes both the delete view and the bulk action refuse.
+        for obj in objs:
+            in_use = obj.organisations.count()
+            if in_use:
+                protected.append(
+                    f"{obj._meta.verbose_name.capitalize()} “{obj}” is used by "
+                    f"{counted(in_use, 'organisation')}: untick “Is active” to retire it instead."
+                )
+        return deleted, model_count, perms_needed, protected
+
+
+@admin.register(Sector)
+class SectorAdmin(ReferenceAdmin):
+    pass
+
+
+@admin.register(CareSetting)
+class CareSettingAdmin(ReferenceAdmin):
+    pass
+
+
+@admin.register(RegulatoryMark)
+class RegulatoryMarkAdmin(ReferenceAdmin):
+    pass
+
+
+class VerificationFilter(admin.SimpleListFilter):
+    title = "verification"
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("stale", "Stale (not verified in 12 months, or never)"),
+            ("old", "Verified over 12 months ago"),
+            ("never", "Never verified"),
+            ("recent", "Verified in the last 12 months"),
+        ]
+
+    def queryset(self, request, queryset):
+        stale = Organisation.objects.stale()
+        if self.value() == "stale":
+            return queryset.filter(pk__in=stale.values("pk"))
+        if self.value() == "old":
+            return queryset.filter(pk__in=stale.filter(last_verified_on__isnull=False).values("pk"))
+        if self.value() == "never":
+            return queryset.filter(last_verified_on__isnull=True)
+        if self.value() == "recent":
+            return queryset.filter(last_verified_on__isnull=False).exclude(pk__in=stale.values("pk"))
+        return queryset
+
+
+class LikelyDuplicateFilter(admin.SimpleListFilter):
+    title = "likely duplicates"
+    parameter_name = "duplicates"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Has a likely twin")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=list(duplicates.likely_duplicate_map()))
+        return queryset
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    fields = ["name", "job_title", "email", "phone", "is_public", "consent_recorded_on"]
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ["initiative", "role", "since", "source_url"]
+    autocomplete_fields = ["initiative"]
+    extra = 0
+
+
+class MergeIntoForm(forms.Form):
+    """One selected entry: choose the organisation that survives."""
+
+    target = forms.ModelChoiceField(
+        queryset=Organisation.objects.filter(merged_into__isnull=True),
+        label="Merge into",
+        help_text="The organisation that stays. The selected one is archived and redirects to it.",
+    )
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].widget = AutocompleteSelect(
+            Organisation._meta.get_field("merged_into"), admin_site
+        )
+
+
+class KeepOneForm(forms.Form):
+    """Two selected entries: choose which one survives."""
+
+    keep = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Keep")
+
+    def __init__(self, *args, pair, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].choices = [
+            (org.pk, f"{org} ({org.slug}, {org.get_status_display()})") for org in pair
+        ]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(OrganisationImportExportMixin, PublishingAdminMixin, SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "organisation_type",
+        "status",
+        "local_authority",
+        "parent",
+        "last_verified_on",
+        "updated_at",
+    ]
+    list_filter = [
+        "status",
+        "organisation_type",
+        VerificationFilter,
+        LikelyDuplicateFilter,
+        "local_authority",
+        "headquartered_in_leeds",
+        "employees_band",
+        "sectors",
+        "is_demo",
+    ]
+    search_fields = ["name", "alternative_names", "slug", "companies_house_number", "ods_code", "website"]
+    list_select_related = ["parent"]
+    list_per_page = 50
+    show_full_result_count = False
+    date_hierarchy = "created_at"
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent", "sectors", "care_settings", "regulatory_marks"]
+    readonly_fields = ["merged_into", "postcode_district", "published_at", "created_at", "updated_at"]
+    inlines = [ContactInline, MembershipInline]
+    actions = ["publish", "archive", "mark_verified_today", "merge"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "alternative_names", "organisation_type", "status", "parent"]}),
+        ("Profile", {"fields": ["summary", "description", "website", "email", "phone", "logo"]}),
+        ("Place", {"fields": ["address_line", "town", "local_authority", "postcode", "postcode_district"]}),
+        (
+            "Facts",
+            {
+                "fields": [
+                    "headquartered_in_leeds",
+                    "companies_house_number",
+                    "ods_code",
+                    "founded_year",
+                    "employees_band",
+                    "sectors",
+                    "care_settings",
+                    "regulatory_marks",
+                ]
+            },
+        ),
+        (
+            "Curation",
+            {
+                "fields": [
+                    "source_url",
+                    "last_verified_on",
+                    "merged_into",
+                    "published_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Reverting to a historical version restores a row without its (untracked) sector names.
+        obj.refresh_sector_names()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        form.instance.refresh_sector_names()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, object_id)
+        if obj is not None and not obj.merged_into_id:
+            extra_context["likely_twins"] = [
+                {
+                    "organisation": twin,
+                    "reason": reason,
+                    "url": reverse("admin:organisations_organisation_change", args=[twin.pk]),
+                }
+                for twin, reason in duplicates.likely_twins(obj)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Mark selected organisations as verified today", permissions=["change"])
+    def mark_verified_today(self, request, queryset):
+        today = timezone.localdate()
+        changed = unchanged = 0
+        for obj in queryset.iterator(chunk_size=500):
+            if obj.last_verified_on == today:
+                unchanged += 1
+                continue
+            obj.last_verified_on = today
+            obj._history_user = request.user
+            obj.save()
+            changed += 1
+        message = f"Marked {counted(changed, 'organisation')} as verified today"
+        if unchanged:
+            message += f"; {unchanged} {'was' if unchanged == 1 else 'were'} already verified today"
+        self.message_user(request, message + ".", messages.SUCCESS if changed else messages.WARNING)
+
+    @admin.action(description="Merge a duplicate into another organisation", permissions=["publish"])
+    def merge(self, request, queryset):
+        selected = list(queryset[:3])
+        if len(selected) not in (1, 2):
+            self.message_user(
+                request,
+                "Choose exactly two organisations to merge, or one and then the organisation to merge it into.",
+                messages.ERROR,
+            )
+            return None
+        confirmed = request.POST.get("post") == "yes"
+        data = request.POST if confirmed else None
+        if len(selected) == 2:
+            form = KeepOneForm(data, pair=selected, initial={"keep": self._likely_survivor(selected).pk})
+        else:
+            twins = duplicates.likely_twins(selected[0])
+            form = MergeIntoForm(
+                data, admin_site=self.admin_site, initial={"target": twins[0][0].pk if twins else None}
+            )
+        if confirmed and form.is_valid():
+            if len(selected) == 2:
+                target = next(org for org in selected if org.pk == form.cleaned_data["keep"])
+                source = next(org for org in selected if org.pk != target.pk)
+            else:
+                source, target = selected[0], form.cleaned_data["target"]
+            try:
+                services.organisation_merge(source=source, target=target, user=request.user)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                return None
+            self.log_change(
+                request, target, f"Merged “{source}” (slug {source.slug}) into this organisation."
+            )
+            self.message_user(
+                request,
+                f"Merged “{source}” into “{target}”; “{source.slug}” now redirects to “{target.slug}”.",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge organisations",
+            "opts": self.model._meta,
+            "selected": selected,
+            "form": form,
+            "media": self.media + form.media,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "twins": [] if len(selected) == 2 else duplicates.likely_twins(selected[0]),
+        }
+        return TemplateResponse(request, "admin/organisations/organisation/merge.html", context)
+
+    @staticmethod
+    def _likely_survivor(pair):
+        # Keep the published, then the older entry: it is the one people link to.
+        return min(
+            pair,
+            key=lambda org: (org.status != Status.PUBLISHED, org.created_at or datetime.datetime.max, org.pk),
+        )
+
+
+@admin.register(OrganisationSlugRedirect)
+class OrganisationSlugRedirectAdmin(admin.ModelAdmin):
+    """Written by renames and merges; read-only here so that old links keep working."""
+
+    list_display = ["old_slug", "organisation", "created_at"]
+    search_fields = ["old_slug", "organisation__name", "organisation__slug"]
+    list_select_related = ["organisation"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Contact)
+class ContactAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "job_title", "owner", "is_public", "consent_recorded_on", "updated_at"]
+    list_filter = ["is_public"]
+    search_fields = ["name", "email", "organisation__name", "initiative__name"]
+    list_select_related = ["organisation", "initiative"]
+    autocomplete_fields = ["organisation", "initiative"]
+    actions = ["erase"]
+
+    @admin.display(description="Organisation or initiative")
+    def owner(self, obj):
+        return obj.organisation or obj.initiative
+
+    def has_erase_permission(self, request):
+        return can_erase_contacts(request.user)
+
+    @admin.action(description="Erase this person (right to erasure)", permissions=["erase"])
+    def erase(self, request, queryset):
+        erased = scrubbed = 0
+        for contact in list(queryset):
+            scrubbed += services.contact_erase(contact=contact, user=request.user)
+            erased += 1
+        # No name in the message: the point is that none remains.
+        self.message_user(
+            request,
+            f"Erased {counted(erased, 'person', 'people')}, with their history; "
+            f"scrubbed them from {counted(scrubbed, 'submission')}.",
+            messages.SUCCESS,
+        )
+
+
+# The moderation queue registers SubmissionAdmin in its own module.
+from . import admin_submissions  # noqa: E402, F401
