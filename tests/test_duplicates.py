@@ -1,0 +1,138 @@
+import pytest
+from django.urls import reverse
+
+from organisations.duplicates import (
+    Entry,
+    Reason,
+    clean_name,
+    find_duplicates,
+    likely_twins,
+    name_similarity,
+    website_key,
+)
+from tests.factories import OrganisationFactory
+
+NOT_TWINS = [
+    ("Leeds Teaching Hospitals NHS Trust", "Leeds Community Healthcare NHS Trust"),
+    ("Bradford Teaching Hospitals NHS Foundation Trust", "Bradford District Care NHS Foundation Trust"),
+    ("University of Leeds", "University of York"),
+    ("University of Leeds", "Leeds Trinity University"),
+    ("Leeds Beckett University", "Leeds Trinity University"),
+    ("Leeds Teaching Hospitals NHS Trust", "Leeds Hospitals Charity"),
+    ("GAMA Healthcare", "Radar Healthcare (Smartgate Solutions Ltd)"),
+    ("Health Innovation Yorkshire & Humber", "West Yorkshire Innovation Hub"),
+]
+TWINS = [
+    ("Pharmacy2U", "Pharmacy2U Ltd"),
+    ("Pharmacy2U", "Pharmacy 2U Limited"),
+    ("Avacta Group", "Avacta Group plc"),
+    ("Tunstall Healthcare", "Tunstall Health Care Ltd"),
+    ("Leeds Teaching Hospitals NHS Trust", "Leeds Teaching Hospital"),
+]
+
+
+def test_names_lose_legal_and_nhs_suffixes_punctuation_and_case():
+    assert clean_name("Leeds Teaching Hospitals NHS Trust") == "leeds hospitals"
+    assert clean_name("Bradford District Care NHS Foundation Trust") == "bradford district care"
+    assert clean_name("Pharmacy2U Ltd.") == "pharmacy2u"
+    assert clean_name("Thornton & Ross") == "thornton ross"
+    assert clean_name("EMIS (Egton Medical Information Systems Ltd)") == "emis"
+
+
+@pytest.mark.parametrize(("a", "b"), NOT_TWINS)
+def test_different_organisations_with_similar_names_are_not_twins(a, b):
+    assert name_similarity(a, b) < 0.6
+    assert find_duplicates([Entry(1, a), Entry(2, b)]) == {}
+
+
+@pytest.mark.parametrize(("a", "b"), TWINS)
+def test_the_same_organisation_written_differently_is_a_twin(a, b):
+    assert name_similarity(a, b) >= 0.6
+    assert find_duplicates([Entry(1, a), Entry(2, b)]) == {1: {2: Reason.NAME}, 2: {1: Reason.NAME}}
+
+
+def test_website_hosts_compare_without_www_and_path_but_never_by_shared_parent_domain():
+    assert website_key("https://www.avacta.com") == website_key("https://avacta.com/about") == "avacta.com"
+    assert website_key("https://www.leedsth.nhs.uk") != website_key(
+        "https://www.leedscommunityhealthcare.nhs.uk"
+    )
+    assert website_key("https://www.leeds.ac.uk") != website_key("https://www.york.ac.uk")
+    assert website_key("https://www.linkedin.com/company/a") != website_key("https://linkedin.com/company/b")
+    assert website_key("") == ""
+
+
+def test_same_website_or_companies_house_number_makes_twins():
+    found = find_duplicates(
+        [
+            Entry(1, "Avacta Group", "https://www.avacta.com"),
+            Entry(2, "Affimer Technologies", "https://avacta.com/about"),
+            Entry(3, "Egton Medical Information Systems", "", "02117205"),
+            Entry(4, "EMIS", "", "02117205"),
+            Entry(5, "Leeds Teaching Hospitals NHS Trust", "https://www.leedsth.nhs.uk"),
+            Entry(6, "Leeds Community Healthcare NHS Trust", "https://www.leedscommunityhealthcare.nhs.uk"),
+        ]
+    )
+    assert found == {
+        1: {2: Reason.WEBSITE},
+        2: {1: Reason.WEBSITE},
+        3: {4: Reason.COMPANIES_HOUSE},
+        4: {3: Reason.COMPANIES_HOUSE},
+    }
+
+
+def test_a_department_sharing_its_parents_website_is_not_a_twin():
+    found = find_duplicates(
+        [
+            Entry(1, "University of Bradford", "https://www.bradford.ac.uk"),
+            Entry(2, "Institute of Cancer Therapeutics", "https://www.bradford.ac.uk", parent_id=1),
+            Entry(3, "Digital Health Enterprise Zone", "https://www.bradford.ac.uk/dhez", parent_id=1),
+        ]
+    )
+    assert found == {}
+
+
+def test_blocking_still_finds_twins_among_many_names():
+    names = [f"Company {word} Analytics" for word in ("Alpha", "Bravo", "Charlie", "Delta", "Echo")] * 60
+    entries = [Entry(i, name) for i, name in enumerate(names)]
+    entries.append(Entry(1000, "Quartzline Diagnostics"))
+    entries.append(Entry(1001, "Quartzline Diagnostics Ltd"))
+    found = find_duplicates(entries)
+    assert found[1000] == {1001: Reason.NAME}
+    assert all(found[i] for i in range(len(names)))
+
+
+@pytest.mark.django_db
+def test_likely_twins_of_a_stored_organisation():
+    pharmacy = OrganisationFactory(name="Pharmacy2U", website="https://www.pharmacy2u.co.uk")
+    twin = OrganisationFactory(name="Pharmacy 2U Limited", website="")
+    same_site = OrganisationFactory(name="P2U Online", website="https://pharmacy2u.co.uk/shop")
+    OrganisationFactory(name="Leeds Community Healthcare NHS Trust")
+    merged = OrganisationFactory(name="Pharmacy2U Ltd", merged_into=pharmacy, status="archived")
+    assert likely_twins(pharmacy) == [(same_site, Reason.WEBSITE), (twin, Reason.NAME)]
+    assert merged not in [org for org, _ in likely_twins(twin)]
+
+
+@pytest.mark.django_db
+def test_real_leeds_pairs_are_not_flagged_in_admin(client, django_user_model):
+    ltht = OrganisationFactory(
+        name="Leeds Teaching Hospitals NHS Trust", website="https://www.leedsth.nhs.uk"
+    )
+    lch = OrganisationFactory(
+        name="Leeds Community Healthcare NHS Trust", website="https://www.leedscommunityhealthcare.nhs.uk"
+    )
+    OrganisationFactory(name="University of Leeds", website="https://www.leeds.ac.uk")
+    OrganisationFactory(name="University of York", website="https://www.york.ac.uk")
+    avacta = OrganisationFactory(name="Avacta Group", website="https://www.avacta.com")
+    avacta_twin = OrganisationFactory(name="Avacta", website="https://avacta.com/about")
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.org", "unused-pw"))
+
+    changelist = reverse("admin:organisations_organisation_changelist")
+    shown = list(client.get(changelist, {"duplicates": "yes"}).context["cl"].result_list)
+    assert sorted(org.pk for org in shown) == sorted([avacta.pk, avacta_twin.pk])
+
+    page = client.get(reverse("admin:organisations_organisation_change", args=[avacta.pk])).content.decode()
+    assert "This may be a duplicate of" in page
+    assert reverse("admin:organisations_organisation_change", args=[avacta_twin.pk]) in page
+    for org in (ltht, lch):
+        page = client.get(reverse("admin:organisations_organisation_change", args=[org.pk])).content.decode()
+        assert "This may be a duplicate of" not in page
