@@ -194,11 +194,13 @@ class MergeIntoForm(forms.Form):
         help_text="The organisation that stays. The selected one is archived and redirects to it.",
     )
 
-    def __init__(self, *args, admin_site, **kwargs):
+    def __init__(self, *args, admin_site, source, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target"].widget = AutocompleteSelect(
-            Organisation._meta.get_field("merged_into"), admin_site
-        )
+        field = self.fields["target"]
+        field.queryset = field.queryset.exclude(pk=source.pk)
+        # A search box, not a list of every organisation.
+        field.widget = AutocompleteSelect(Organisation._meta.get_field("merged_into"), admin_site)
+        field.widget.choices = field.choices
 
 
 class KeepOneForm(forms.Form):
@@ -336,7 +338,10 @@ class OrganisationAdmin(OrganisationImportExportMixin, PublishingAdminMixin, Sim
         else:
             twins = duplicates.likely_twins(selected[0])
             form = MergeIntoForm(
-                data, admin_site=self.admin_site, initial={"target": twins[0][0].pk if twins else None}
+                data,
+                admin_site=self.admin_site,
+                source=selected[0],
+                initial={"target": twins[0][0].pk if twins else None},
             )
         if confirmed and form.is_valid():
             if len(selected) == 2:
