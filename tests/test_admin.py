@@ -230,3 +230,19 @@ def test_slug_redirects_are_read_only(admin_client, one_of_each):
     assert response.status_code == 403
     redirect.refresh_from_db()
     assert redirect.old_slug == "pharmacy-2u"
+
+
+def test_the_verification_filter_separates_stale_never_and_recent(admin_client):
+    today = timezone.localdate()
+    recent = OrganisationFactory(last_verified_on=today)
+    old = OrganisationFactory(last_verified_on=today.replace(year=today.year - 2))
+    never = OrganisationFactory(last_verified_on=None)
+    url = reverse("admin:organisations_organisation_changelist")
+
+    def shown(value):
+        return {org.pk for org in admin_client.get(url, {"verification": value}).context["cl"].result_list}
+
+    assert shown("stale") == {old.pk, never.pk}
+    assert shown("old") == {old.pk}
+    assert shown("never") == {never.pk}
+    assert shown("recent") == {recent.pk}
