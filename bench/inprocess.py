@@ -65,7 +65,7 @@ def profile(client, path, repeat=5):
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("cumulative").print_stats(25)
     # Drop pstats' absolute paths to keep the report readable.
-    return re.sub(r"/[^ ]*/site-packages/", "", out.getvalue().replace(str(Path.cwd()) + "/", ""))
+    return re.sub(r"[^ ]*site-packages/", "", out.getvalue().replace(str(Path.cwd()) + "/", ""))
 
 
 def main():

@@ -49,7 +49,8 @@ def fmt(value, digits=1):
 def ratio(theirs, ours):
     if not theirs or not ours:
         return "–"
-    return f"{theirs / ours:,.1f}×"
+    value = theirs / ours
+    return f"{value:,.2f}×" if value < 1 else f"{value:,.1f}×"
 
 
 def generated(run):
@@ -222,11 +223,19 @@ def size_table(result):
     return lines
 
 
-def excerpt(plan, limit=30):
+def excerpt(plan, limit=40):
+    """The plan's shape: its top node, every scan with its index condition, and the timings."""
     lines = plan.splitlines()
     if len(lines) <= limit:
         return plan
-    return "\n".join(lines[:limit] + [f"… ({len(lines) - limit} more lines)"])
+    keep = [
+        line
+        for number, line in enumerate(lines)
+        if number < 3
+        or re.search(r"Scan|Index Cond|Recheck Cond|Join|Aggregate|Sort Key|Execution Time", line)
+    ]
+    dropped = len(lines) - len(keep[:limit])
+    return "\n".join(keep[:limit] + [f"… ({dropped} lines of the full plan left out)"])
 
 
 def explain_section(result):
@@ -271,6 +280,7 @@ def profile_section(result):
         "",
     ]
     for page, text in profiles.items():
+        text = re.sub(r"\.venv(?=[a-z_])", "", text)  # paths left by an older bench/inprocess.py
         body = "\n".join(line.rstrip() for line in text.strip().splitlines()[:45])
         lines += [f"<details><summary>{page}</summary>", "", "```", body, "```", "", "</details>", ""]
     return lines
