@@ -63,7 +63,8 @@ def profile(client, path, repeat=5):
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(20)
+    stats.sort_stats("tottime").print_stats(15)
     # Drop pstats' absolute paths to keep the report readable.
     return re.sub(r"[^ ]*site-packages/", "", out.getvalue().replace(str(Path.cwd()) + "/", ""))
 

@@ -281,7 +281,7 @@ def profile_section(result):
     ]
     for page, text in profiles.items():
         text = re.sub(r"\.venv(?=[a-z_])", "", text)  # paths left by an older bench/inprocess.py
-        body = "\n".join(line.rstrip() for line in text.strip().splitlines()[:45])
+        body = "\n".join(line.rstrip() for line in text.strip().splitlines()[:80])
         lines += [f"<details><summary>{page}</summary>", "", "```", body, "```", "", "</details>", ""]
     return lines
 
