@@ -25,3 +25,28 @@ def can_publish(user, model=None):
 def can_erase_contacts(user):
     """Erasing a person on request is irreversible, so it is a publisher's decision."""
     return can_publish(user) and user.has_perm("organisations.delete_contact")
+
+
+def ensure_groups():
+    """Create the Editors and Publishers groups with their rights, as migration 0003 does.
+
+    For databases that lost the migration's rows (a flushed test database); the rights themselves
+    are defined once, in the migration.
+    """
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group, Permission
+
+    migration = import_module("organisations.migrations.0003_curation")
+    specs = {
+        EDITORS: migration.EDITOR_PERMISSIONS,
+        PUBLISHERS: migration.EDITOR_PERMISSIONS + migration.PUBLISHER_PERMISSIONS,
+    }
+    for name, spec in specs.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for app_label, model, actions in spec:
+            group.permissions.add(
+                *Permission.objects.filter(
+                    content_type__app_label=app_label, codename__in=[f"{a}_{model}" for a in actions]
+                )
+            )

@@ -156,3 +156,16 @@ def test_only_a_publisher_may_erase_a_contact(client, editor, publisher):
     client.force_login(publisher)
     actions = dict(client.get(url).context["action_form"].fields["action"].choices)
     assert "erase" in actions
+
+
+def test_ensure_groups_recreates_the_migrations_roles_after_a_flush(db):
+    from django.contrib.auth.models import Group
+
+    from organisations.permissions import EDITORS, PUBLISHERS, ensure_groups
+
+    before = {g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()}
+    Group.objects.all().delete()
+    ensure_groups()
+    after = {g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()}
+    assert after == before
+    assert "publish_organisation" in after[PUBLISHERS] and "publish_organisation" not in after[EDITORS]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from PIL import Image
 
 from organisations import permissions
@@ -21,31 +21,12 @@ CSV_TEXT = (
     "Leeds,Leeds,diagnostics\n"
 )
 
-# What each role may do when a migration's groups are gone (a transactional test empties every table).
-ROLE_PERMISSIONS = {
-    permissions.EDITORS: ["add_organisation", "change_organisation", "view_organisation"],
-    permissions.PUBLISHERS: [
-        "add_organisation",
-        "change_organisation",
-        "view_organisation",
-        "delete_organisation",
-        "publish_organisation",
-    ],
-}
-
 
 def staff_member(username, role):
-    """A staff user in the Editors or Publishers group, holding that group's permissions."""
-    ensure_groups = getattr(permissions, "ensure_groups", None) or getattr(permissions, "ensure_roles", None)
-    if ensure_groups:
-        ensure_groups()
-    group, _ = Group.objects.get_or_create(name=role)
-    if not group.permissions.exists():
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label="organisations", codename__in=ROLE_PERMISSIONS[role]
-            )
-        )
+    """A staff user in the Editors or Publishers group, with the rights migration 0003 gives it."""
+    # A transactional test database is flushed between tests, which drops the migration's groups.
+    permissions.ensure_groups()
+    group = Group.objects.get(name=role)
     user = get_user_model().objects.create_user(username=username, password=None, is_staff=True)
     user.groups.add(group)
     return user
