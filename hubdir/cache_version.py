@@ -21,7 +21,12 @@ PostgreSQL only: elsewhere `data_version()` is None and callers compute afresh.
 
 import hashlib
 
+from asgiref.local import Local
 from django.db import connection
+
+# Within one read-only request the version is read once and shared by every cached read
+# (facets, result counts); DataVersionMiddleware opens and closes that scope.
+_request = Local()
 
 # Empty strings keep a missing value's place, so that no two states share a version.
 VERSION_SQL = """
@@ -49,9 +54,43 @@ def data_version():
     """A string that changes whenever the data behind facet counts changes; None: do not cache."""
     if connection.vendor != "postgresql":
         return None
+    memo = getattr(_request, "memo", None)
+    if memo is not None and "version" in memo:
+        return memo["version"]
     with connection.cursor() as cursor:
         cursor.execute(VERSION_SQL)
-        return cursor.fetchone()[0]
+        version = cursor.fetchone()[0]
+    if memo is not None:
+        memo["version"] = version
+    return version
+
+
+class DataVersionMiddleware:
+    """Read the data version at most once per GET or HEAD request (they write nothing)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in {"GET", "HEAD"}:
+            return self.get_response(request)
+        _request.memo = {}
+        try:
+            return self.get_response(request)
+        finally:
+            del _request.memo
+
+
+def cached(prefix, query, compute, *, version, timeout=60 * 60):
+    """`compute()`, cached under `version` (from data_version()) and `query`, a string naming it."""
+    from django.core.cache import cache
+
+    key = cache_key(prefix, version, query)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value
 
 
 def cache_key(prefix, version, query):

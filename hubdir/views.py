@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.views.generic import TemplateView
 
+from hubdir.cache_version import cached, data_version
 from initiatives.models import Initiative, KeyFigure
 from organisations.models import Organisation, Sector, Status
 from organisations.views import with_card_relations
@@ -20,6 +21,21 @@ def public_key_figures():
     ).select_related("initiative")
 
 
+def cached_while_unchanged(name, compute):
+    """Counts over every published organisation, kept until the data changes (hubdir/cache_version.py)."""
+    version = data_version()
+    return compute() if version is None else cached(name, name, compute, version=version)
+
+
+def sectors_in_use():
+    return list(
+        Sector.objects.active()
+        .annotate(organisation_count=Count("organisations", filter=Q(organisations__status=Status.PUBLISHED)))
+        .filter(organisation_count__gt=0)
+        .order_by("name")
+    )
+
+
 class HomeView(TemplateView):
     template_name = "pages/home.html"
 
@@ -27,7 +43,7 @@ class HomeView(TemplateView):
         context = super().get_context_data(**kwargs)
         published = Organisation.objects.published()
         context.update(
-            organisation_count=published.count(),
+            organisation_count=cached_while_unchanged("home-count", published.count),
             initiatives=list(
                 Initiative.objects.published()
                 .annotate(
@@ -39,16 +55,7 @@ class HomeView(TemplateView):
             ),
             key_figures=list(public_key_figures()),
             newest=list(with_card_relations(published.order_by("-created_at", "-pk"))[:NEWEST_ON_HOME]),
-            sectors=list(
-                Sector.objects.active()
-                .annotate(
-                    organisation_count=Count(
-                        "organisations", filter=Q(organisations__status=Status.PUBLISHED)
-                    )
-                )
-                .filter(organisation_count__gt=0)
-                .order_by("name")
-            ),
+            sectors=cached_while_unchanged("home-sectors", sectors_in_use),
         )
         return context
 

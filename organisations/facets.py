@@ -7,10 +7,9 @@ number of options, plus the one shared query for the reference options.
 
 import re
 
-from django.core.cache import cache
 from django.db.models import Count, Q
 
-from hubdir.cache_version import cache_key, data_version
+from hubdir.cache_version import cached, data_version
 from initiatives.models import Membership
 
 from .filters import REFERENCE_FACETS
@@ -52,12 +51,9 @@ def facet_counts(filterset):
     if version is None:
         return _facet_counts(filterset)
     query = str(filterset.queryset_without().query)
-    key = cache_key("facets", version, query)
-    facets = cache.get(key)
-    if facets is None:
-        facets = _facet_counts(filterset)
-        cache.set(key, facets, FACET_CACHE_SECONDS)
-    return facets
+    return cached(
+        "facets", query, lambda: _facet_counts(filterset), version=version, timeout=FACET_CACHE_SECONDS
+    )
 
 
 def _facet_counts(filterset):

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -219,6 +220,13 @@ class Organisation(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "name"], name="org_status_name_idx"),
+            # The public list's default order (case-insensitive name, then id) straight from an index.
+            models.Index(
+                Lower("name"),
+                models.F("id"),
+                name="org_published_lower_name_idx",
+                condition=models.Q(status="published"),
+            ),
             models.Index(fields=["status", "-created_at"], name="org_status_created_idx"),
             models.Index(fields=["status", "founded_year"], name="org_status_founded_idx"),
             models.Index(fields=["updated_at"], name="org_updated_idx"),

@@ -10,6 +10,7 @@ from initiatives.models import Initiative, Membership
 from .facets import facet_counts, split_top
 from .filters import OrganisationFilter
 from .models import Contact, Organisation, OrganisationSlugRedirect, Sector, Status
+from .pagination import CachedCountPaginator
 from .search import did_you_mean
 
 PAGE_SIZE = 20
@@ -49,6 +50,7 @@ class PaginatedCardsMixin:
     """Pages of organisation cards where a bad `page` shows the first or last page with a notice."""
 
     paginate_by = PAGE_SIZE
+    paginator_class = CachedCountPaginator
     page_notice = ""
 
     def paginate_queryset(self, queryset, page_size):

@@ -269,3 +269,46 @@ def test_the_page_and_api_totals_follow_archiving_and_deleting(client, sectors):
     OrganisationFactory(name="Arriving")
     assert client.get("/organisations/").context["paginator"].count == 2
     assert client.get("/api/organisations/").json()["count"] == 2
+
+
+def test_the_cached_result_count_follows_a_search_filter_and_an_edit(client, sectors):
+    medtech = OrganisationFactory(name="Cardiac Devices Ltd", sectors=[sectors["medtech"]])
+    OrganisationFactory(name="Cardiac Genomics Ltd", sectors=[sectors["genomics"]])
+    url = "/organisations/?q=cardiac&sector=medtech"
+    assert client.get(url).context["paginator"].count == 1
+    assert client.get("/api/organisations/?q=cardiac").json()["count"] == 2
+
+    set_sectors(medtech, sectors["genomics"])
+
+    assert client.get(url).context["paginator"].count == 0
+    assert client.get("/organisations/?q=cardiac&sector=genomics").context["paginator"].count == 2
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the data version exists on PostgreSQL")
+def test_a_page_reads_the_data_version_once(client, sectors):
+    OrganisationFactory.create_batch(3, sectors=[sectors["medtech"]])
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/organisations/?sector=medtech")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/organisations/?sector=medtech")
+    assert response.context["paginator"].count == 3
+    version_reads = [q for q in queries.captured_queries if "concat_ws(':'" in q["sql"]]
+    assert len(version_reads) == 1
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+
+
+def test_the_home_page_counts_follow_a_new_organisation_and_a_retired_sector(client, sectors):
+    OrganisationFactory(sectors=[sectors["medtech"]])
+    response = client.get("/")
+    assert response.context["organisation_count"] == 1
+    assert [s.slug for s in response.context["sectors"]] == ["medtech"]
+
+    OrganisationFactory(sectors=[sectors["genomics"]])
+    sectors["medtech"].is_active = False
+    sectors["medtech"].save()
+
+    response = client.get("/")
+    assert response.context["organisation_count"] == 2
+    assert [s.slug for s in response.context["sectors"]] == ["genomics"]

@@ -3,6 +3,8 @@ import re
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from organisations.pagination import CachedCountPaginator
+
 from .errors import ParameterError
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -21,6 +23,7 @@ def positive_int_param(request, name):
 class PagePagination(PageNumberPagination):
     """`count`/`next`/`previous`/`results`; a malformed page is a 400, one past the end a 404."""
 
+    django_paginator_class = CachedCountPaginator
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
