@@ -22,6 +22,7 @@ from initiatives.models import Membership
 
 from . import duplicates, services
 from .admin_import import OrganisationImportExportMixin
+from .forms import OrganisationAdminForm
 from .models import (
     CareSetting,
     Contact,
@@ -217,6 +218,8 @@ class KeepOneForm(forms.Form):
 
 @admin.register(Organisation)
 class OrganisationAdmin(OrganisationImportExportMixin, PublishingAdminMixin, SimpleHistoryAdmin):
+    # Logo uploads are checked with Pillow, re-encoded and thumbnailed (organisations.images).
+    form = OrganisationAdminForm
     list_display = [
         "name",
         "organisation_type",

@@ -522,3 +522,14 @@ def test_the_admin_action_exports_the_selected_rows(editor_client):
 
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [row[0] for row in rows[1:]] == ["Chosen"]
+
+
+def test_the_real_organisation_admin_offers_import_and_export(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("boss"))
+
+    listing = client.get("/admin/organisations/organisation/?status__exact=draft").content.decode()
+    upload_page = client.get("/admin/organisations/organisation/import/")
+
+    assert "/admin/organisations/organisation/import/" in listing
+    assert "/admin/organisations/organisation/export.csv?status__exact=draft" in listing
+    assert upload_page.status_code == 200

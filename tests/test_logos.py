@@ -227,3 +227,35 @@ def test_remove_logo_deletes_the_files_and_clears_the_fields():
 
     assert media_files() == []
     assert not Organisation.objects.get(pk=org.pk).logo
+
+
+def test_the_organisation_admin_uses_the_checked_logo_field(client, django_user_model):
+    org = OrganisationFactory()
+    client.force_login(django_user_model.objects.create_superuser("boss"))
+
+    response = client.get(f"/admin/organisations/organisation/{org.pk}/change/")
+
+    assert response.status_code == 200
+    assert isinstance(response.context["adminform"].form, OrganisationAdminForm)
+    assert 'accept="image/png,image/jpeg,image/webp"' in response.content.decode()
+
+
+def test_uploading_a_logo_through_the_organisation_admin_stores_the_re_encoded_copy(
+    client, django_user_model
+):
+    org = OrganisationFactory(name="Acme", slug="acme")
+    client.force_login(django_user_model.objects.create_superuser("boss"))
+    url = f"/admin/organisations/organisation/{org.pk}/change/"
+    page = client.get(url)
+    data = {k: v for k, v in form_data(org).items() if k in page.context["adminform"].form.fields}
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data.update({management.add_prefix(name): value for name, value in management.initial.items()})
+
+    response = client.post(url, {**data, "logo": upload(jpeg_with_exif(), name="../photo.jpg")})
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    org.refresh_from_db()
+    assert org.logo.name.startswith("logos/") and org.logo.name.endswith(".jpg")
+    assert b"Secret Camera Model" not in Path(org.logo.path).read_bytes()
+    assert len(media_files()) == 3
