@@ -312,3 +312,33 @@ def test_the_home_page_counts_follow_a_new_organisation_and_a_retired_sector(cli
     response = client.get("/")
     assert response.context["organisation_count"] == 2
     assert [s.slug for s in response.context["sectors"]] == ["genomics"]
+
+
+def test_the_cached_page_follows_a_rename_and_an_archive(client, sectors):
+    first = OrganisationFactory(name="Alpha Health")
+    OrganisationFactory(name="Beta Health")
+    names = lambda: [o.name for o in client.get("/organisations/").context["page_obj"]]  # noqa: E731
+    api_names = lambda: [o["name"] for o in client.get("/api/organisations/").json()["results"]]  # noqa: E731
+    assert names() == api_names() == ["Alpha Health", "Beta Health"]
+
+    first.name = "Zeta Health"
+    first.save()
+    assert names() == api_names() == ["Beta Health", "Zeta Health"]
+
+    first.status = Status.ARCHIVED
+    first.save()
+    assert names() == api_names() == ["Beta Health"]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the data version exists on PostgreSQL")
+def test_a_repeated_search_reads_only_its_page_rows(client, sectors):
+    OrganisationFactory.create_batch(25, sectors=[sectors["medtech"]], summary="Cardiac monitoring.")
+    from django.test.utils import CaptureQueriesContext
+
+    first = [o.pk for o in client.get("/organisations/?q=cardiac").context["page_obj"]]
+    with CaptureQueriesContext(connection) as queries:
+        again = [o.pk for o in client.get("/organisations/?q=cardiac").context["page_obj"]]
+    assert again == first and len(first) == 20
+    row_reads = [q["sql"] for q in queries.captured_queries if "LIMIT 20" in q["sql"]]
+    assert not row_reads, "a cached page reads its rows by id, not by ranking every match"
