@@ -426,15 +426,13 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(kind="new")
-                | models.Q(organisation__isnull=False)
-                | ~models.Q(state="pending"),
-                name="submission_update_names_organisation",
-            ),
-        ]
         indexes = [models.Index(fields=["state", "-created_at"], name="submission_state_created_idx")]
+
+    def clean(self):
+        # Not a database constraint: deleting an organisation leaves its pending suggestions behind
+        # (SET_NULL) for a reviewer to reject, rather than blocking the deletion.
+        if self.kind == self.Kind.UPDATE and self._state.adding and not self.organisation_id:
+            raise ValidationError({"organisation": "A suggested update names the organisation it is about."})
 
     def __str__(self):
         target = self.organisation or self.proposed.get("name", "new organisation")

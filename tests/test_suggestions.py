@@ -344,3 +344,14 @@ def test_line_breaks_sent_by_the_browser_are_not_a_change(client):
 
     assert response.status_code == 302
     assert Submission.objects.get().proposed == {"town": "York"}
+
+
+def test_deleting_an_organisation_keeps_its_pending_update_suggestions_for_review(db):
+    organisation = OrganisationFactory()
+    submission = Submission.objects.create(
+        kind=Submission.Kind.UPDATE, organisation=organisation, proposed={"summary": "New words."}
+    )
+    organisation.delete()
+    submission.refresh_from_db()
+    assert submission.organisation is None
+    assert submission.state == Submission.State.PENDING
