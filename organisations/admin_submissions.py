@@ -8,23 +8,11 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from .forms import SuggestUpdateForm
 from .models import Organisation, Sector, Status, Submission
 
-REVIEWABLE_FIELDS = [
-    "name",
-    "alternative_names",
-    "summary",
-    "description",
-    "website",
-    "email",
-    "phone",
-    "address_line",
-    "town",
-    "postcode",
-    "founded_year",
-    "employees_band",
-    "sectors",
-]
+# What a visitor may propose is what a reviewer may apply.
+REVIEWABLE_FIELDS = SuggestUpdateForm.PROPOSED_FIELDS
 
 
 def _field_label(field):
