@@ -141,6 +141,8 @@ MODIFIED_AFTER = OpenApiParameter(
 )
 class OrganisationViewSet(ReadOnlyModelViewSet):
     lookup_field = "slug"
+    # Only slug-shaped paths reach the database (a NUL byte cannot even be sent to PostgreSQL).
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filter_backends = [StrictFilterBackend]
     filterset_class = StrictOrganisationFilter
     pagination_class = FacetedPagination
@@ -196,6 +198,8 @@ class OrganisationViewSet(ReadOnlyModelViewSet):
 )
 class InitiativeViewSet(ReadOnlyModelViewSet):
     lookup_field = "slug"
+    # Only slug-shaped paths reach the database (a NUL byte cannot even be sent to PostgreSQL).
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     serializer_class = api_serializers.InitiativeSerializer
     pagination_class = PagePagination
 
@@ -217,6 +221,8 @@ class ReferenceViewSet(ReadOnlyModelViewSet):
     """Small reference lists: not paginated."""
 
     lookup_field = "slug"
+    # Only slug-shaped paths reach the database (a NUL byte cannot even be sent to PostgreSQL).
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     pagination_class = None
     model = None
 
@@ -262,6 +268,8 @@ class RegulatoryMarkViewSet(ReferenceViewSet):
 )
 class KeyFigureViewSet(ReadOnlyModelViewSet):
     lookup_field = "slug"
+    # Only slug-shaped paths reach the database (a NUL byte cannot even be sent to PostgreSQL).
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     pagination_class = None
     serializer_class = api_serializers.KeyFigureSerializer
     queryset = KeyFigure.objects.select_related("initiative")
