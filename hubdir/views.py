@@ -36,6 +36,16 @@ def sectors_in_use():
     )
 
 
+def initiatives_with_member_counts():
+    return list(
+        Initiative.objects.published()
+        .annotate(
+            member_count=Count("memberships", filter=Q(memberships__organisation__status=Status.PUBLISHED))
+        )
+        .order_by("name")
+    )
+
+
 class HomeView(TemplateView):
     template_name = "pages/home.html"
 
@@ -44,15 +54,7 @@ class HomeView(TemplateView):
         published = Organisation.objects.published()
         context.update(
             organisation_count=cached_while_unchanged("home-count", published.count),
-            initiatives=list(
-                Initiative.objects.published()
-                .annotate(
-                    member_count=Count(
-                        "memberships", filter=Q(memberships__organisation__status=Status.PUBLISHED)
-                    )
-                )
-                .order_by("name")
-            ),
+            initiatives=cached_while_unchanged("home-initiatives", initiatives_with_member_counts),
             key_figures=list(public_key_figures()),
             newest=list(with_card_relations(published.order_by("-created_at", "-pk"))[:NEWEST_ON_HOME]),
             sectors=cached_while_unchanged("home-sectors", sectors_in_use),

@@ -342,3 +342,17 @@ def test_a_repeated_search_reads_only_its_page_rows(client, sectors):
     assert again == first and len(first) == 20
     row_reads = [q["sql"] for q in queries.captured_queries if "LIMIT 20" in q["sql"]]
     assert not row_reads, "a cached page reads its rows by id, not by ranking every match"
+
+
+def test_the_home_page_member_counts_follow_a_new_membership_and_an_archive(client, db):
+    hub = InitiativeFactory(name="Nexus", slug="nexus")
+    member = MembershipFactory(initiative=hub).organisation
+    assert [i.member_count for i in client.get("/").context["initiatives"]] == [1]
+
+    MembershipFactory(initiative=hub)
+    member.status = Status.ARCHIVED
+    member.save()
+
+    assert [i.member_count for i in client.get("/").context["initiatives"]] == [1]
+    MembershipFactory(initiative=hub)
+    assert [i.member_count for i in client.get("/").context["initiatives"]] == [2]
