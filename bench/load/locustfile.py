@@ -54,7 +54,8 @@ def load_slugs(environment, **kwargs):
 
 
 class Visitor(HttpUser):
-    wait_time = between(0.5, 2)
+    # A visitor reads each page for a few seconds before the next click.
+    wait_time = between(2, 8)
 
     @task(5)
     def search(self):

@@ -19,8 +19,9 @@ psql -h 127.0.0.1 -U postgres -tc "select 1 from pg_database where datname='${db
   || psql -h 127.0.0.1 -U postgres -qc "create database ${db}"
 "$py" manage.py migrate --noinput -v0
 "$py" manage.py load_initial_data -v0
+demo=$("$py" manage.py shell -v0 -c "from organisations.models import Organisation as O; print(O.objects.demo().count())")
 have=$("$py" manage.py shell -v0 -c "from organisations.models import Organisation as O; print(O.objects.published().count())")
-if [ "$have" -lt "$count" ]; then
+if [ "$demo" -lt "$count" ]; then
   DJANGO_DEBUG=1 "$py" manage.py seed_demo --clear --count "$count" --seed 7 --no-progress
   have=$("$py" manage.py shell -v0 -c "from organisations.models import Organisation as O; print(O.objects.published().count())")
 fi
@@ -28,7 +29,7 @@ fi
 
 mkdir -p bench/results
 .venv/bin/gunicorn hubdir.wsgi:application --bind "127.0.0.1:${port}" --worker-class gthread \
-  --workers 4 --threads 8 --timeout 60 --access-logfile /dev/null --error-logfile bench/results/gunicorn.log &
+  --workers 4 --threads 8 --timeout 120 --access-logfile /dev/null --error-logfile bench/results/gunicorn.log &
 gunicorn_pid=$!
 trap 'kill $gunicorn_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:${port}/healthz" >/dev/null && break; sleep 1; done
