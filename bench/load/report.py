@@ -24,7 +24,8 @@ def main():
 
     print("# Load test\n")
     print(
-        f"{args.users} concurrent users for {args.duration} against gunicorn (gthread, 4 workers × 8 threads) "
+        f"{args.users} concurrent users for {args.duration} against gunicorn (gthread, 4 workers × 8 threads, "
+        "Redis cache) "
         f"on 127.0.0.1, PostgreSQL with {int(args.organisations):,} published organisations, on "
         f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"{datetime.date.today().isoformat()}. Made by `bench/load/run.sh` (scenario: `bench/load/locustfile.py`).\n"
