@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0004_published_name_index'),
+        ("organisations", "0004_published_name_index"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='submission',
-            name='submission_update_names_organisation',
+            model_name="submission",
+            name="submission_update_names_organisation",
         ),
     ]
