@@ -1,13 +1,27 @@
 """Search (ARCHITECTURE.md §6): ranking, composition, highlighting, "did you mean", the index and
 its rebuild, and hostile input. Quality over the real fixtures is in test_search_quality.py."""
 
+import datetime
+import warnings
+
 import pytest
+from django.core.cache.backends.base import CacheKeyWarning, memcache_key_warnings
 from django.core.management import call_command
 from django.db import connection
+from django.http import QueryDict
 from django.utils.safestring import SafeString
 
+from organisations.filters import OrganisationFilter
 from organisations.models import Organisation, Status
-from organisations.search import did_you_mean, highlight, rebuild_index, search
+from organisations.search import (
+    FTS5_WEIGHTS,
+    did_you_mean,
+    highlight,
+    published_vocabulary,
+    rebuild_index,
+    search,
+    vocabulary_cache_key,
+)
 from tests.factories import OrganisationFactory, SectorFactory
 
 needs_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
@@ -480,3 +494,84 @@ def test_migrate_puts_back_fts_triggers_that_a_table_rebuild_dropped(db):
     assert list(search(Organisation.objects.all(), "Rebuiltrigger").values_list("name", flat=True)) == [
         "Rebuiltrigger Health"
     ]
+
+
+# --- Query shape ------------------------------------------------------------------------------
+
+# Plan steps that SQLite runs once per query, whatever the number of rows around them.
+RUN_ONCE_STEPS = ("LIST SUBQUERY", "SCALAR SUBQUERY", "CO-ROUTINE", "MATERIALIZE")
+
+
+def query_plan(queryset):
+    """[(step, parent step)] of SQLite's EXPLAIN QUERY PLAN for `queryset`."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        rows = cursor.fetchall()
+    details = {row[0]: row[3] for row in rows}
+    return [(row[3], details.get(row[1], "")) for row in rows]
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_the_fts5_match_runs_once_per_query_and_never_once_per_row():
+    # A MATCH re-run for each matching row (a subquery with `rowid = <pk>`) made a common word
+    # with a filter take 100 s at 100,000 organisations: FTS5 expands a prefix word every time.
+    medtech = SectorFactory(name="Medical technology", slug="medtech")
+    OrganisationFactory.create_batch(3, summary="Health software.", sectors=[medtech])
+    filterset = OrganisationFilter(QueryDict("q=health&sector=medtech"))
+
+    plan = query_plan(filterset.qs)
+
+    fts_steps = [(step, parent) for step, parent in plan if "organisations_organisation_fts" in step]
+    # Once for the matching rows, once for their ranks.
+    assert len(fts_steps) == 2, plan
+    assert all(parent.startswith(RUN_ONCE_STEPS) for _step, parent in fts_steps), plan
+    assert len(filterset.qs) == 3
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_the_sqlite_rank_is_the_weighted_bm25_of_each_match():
+    OrganisationFactory(name="Alpha", summary="Radiology software.")
+    OrganisationFactory(name="Beta", summary="Imaging.", description="Radiology and radiology reporting.")
+    OrganisationFactory(name="Gamma Radiology", summary="A company.")
+    OrganisationFactory(name="Delta", summary="Unrelated.")
+
+    ranks = dict(search(Organisation.objects.all(), "radiology").values_list("pk", "search_rank"))
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid, bm25(organisations_organisation_fts, {FTS5_WEIGHTS}) "  # noqa: S608
+            "FROM organisations_organisation_fts WHERE organisations_organisation_fts MATCH %s",
+            ['("radiology"*)'],
+        )
+        expected = {pk: -bm25 / (1.0 - bm25) for pk, bm25 in cursor.fetchall()}
+    assert ranks.keys() == expected.keys()
+    assert len(ranks) == 3
+    for pk, rank in ranks.items():
+        assert rank == pytest.approx(expected[pk])
+
+
+# --- Caching ----------------------------------------------------------------------------------
+
+
+def test_the_vocabulary_cache_key_is_valid_for_memcached():
+    updated_at = datetime.datetime(2026, 11, 28, 4, 56, 57, 715268, tzinfo=datetime.UTC)
+
+    key = vocabulary_cache_key(1, 1, updated_at)
+
+    assert list(memcache_key_warnings(f":1:{key}")) == []
+    assert " " not in key
+    assert key != vocabulary_cache_key(1, 1, updated_at + datetime.timedelta(microseconds=1))
+
+
+@pytest.mark.django_db
+def test_reading_the_vocabulary_raises_no_cache_key_warning():
+    OrganisationFactory(name="Tunstall Healthcare")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        vocabulary = published_vocabulary()
+
+    assert "tunstall" in vocabulary
