@@ -11,6 +11,7 @@ import argparse
 import random
 import re
 import sys
+import time
 
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
@@ -335,15 +336,22 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         if clear:
+            started = time.monotonic()
             removed = clear_demo()
-            self.stdout.write(f"Removed {removed} demo organisations.")
+            self.stdout.write(f"Removed {removed} demo organisations in {time.monotonic() - started:.1f} s.")
         if count:
+            started = time.monotonic()
             show_progress = not options["no_progress"] and sys.stderr.isatty()
             created = self.seed(count=count, seed=seed, batch_size=batch_size, show_progress=show_progress)
-            self.stdout.write(self.style.SUCCESS(f"Added {created} demo organisations (seed {seed})."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Added {created} demo organisations (seed {seed}) in {time.monotonic() - started:.1f} s."
+                )
+            )
+        started = time.monotonic()
         refreshed = refresh_search_index()
         if refreshed:
-            self.stdout.write(f"Search index refreshed ({refreshed}).")
+            self.stdout.write(f"Search index refreshed ({refreshed}) in {time.monotonic() - started:.1f} s.")
 
     def seed(self, *, count, seed, batch_size, show_progress):
         sectors = list(Sector.objects.active().order_by("slug"))
