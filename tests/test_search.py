@@ -575,3 +575,23 @@ def test_reading_the_vocabulary_raises_no_cache_key_warning():
         vocabulary = published_vocabulary()
 
     assert "tunstall" in vocabulary
+
+
+@pytest.mark.django_db
+def test_the_cached_vocabulary_follows_edits_publishing_and_deletion():
+    organisation = OrganisationFactory(name="Oldword Labs")
+    draft = OrganisationFactory(name="Draftword Labs", status=Status.DRAFT)
+    assert "oldword" in published_vocabulary()
+    assert "draftword" not in published_vocabulary()
+
+    organisation.name = "Newword Labs"
+    organisation.save()
+    draft.status = Status.PUBLISHED
+    draft.save()
+    vocabulary = published_vocabulary()
+    assert "newword" in vocabulary
+    assert "oldword" not in vocabulary
+    assert "draftword" in vocabulary
+
+    draft.delete()
+    assert "draftword" not in published_vocabulary()
