@@ -123,32 +123,13 @@ def unguard_formula(value):
 # --- Export -------------------------------------------------------------------------------------------
 
 
-# Plain columns read straight from the organisation row, in one query per chunk.
+# Plain columns read straight from the organisation row, in one query per chunk; the parent's
+# status decides whether a public export may name it.
 _EXPORT_FIELDS = [
     "pk",
-    "name",
-    "slug",
-    "alternative_names",
-    "organisation_type",
-    "status",
     "parent__slug",
     "parent__status",
-    "summary",
-    "description",
-    "website",
-    "email",
-    "phone",
-    "address_line",
-    "town",
-    "local_authority",
-    "postcode",
-    "headquartered_in_leeds",
-    "companies_house_number",
-    "ods_code",
-    "founded_year",
-    "employees_band",
-    "source_url",
-    "last_verified_on",
+    *(column for column in CSV_COLUMNS if column != "parent" and column not in MULTI_VALUED),
 ]
 
 
