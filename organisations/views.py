@@ -154,7 +154,11 @@ def facet_groups(filterset, facets):
             continue
         for index, option in enumerate(options):
             option["id"] = f"filter-{name}-{index}"
-        shown, more = split_top(options)
+        # Options that would give no results wait behind "show all", so that an empty result
+        # page is not a long list of zeros.
+        useful = [o for o in options if o["count"] or o["selected"]]
+        shown, more = split_top(useful)
+        more = more + [o for o in options if not (o["count"] or o["selected"])]
         groups.append(
             {
                 "name": name,

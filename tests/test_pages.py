@@ -316,3 +316,22 @@ def test_the_server_error_page_renders_without_touching_the_database(rf, django_
         response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in response.content.decode()
+
+
+def test_options_that_would_give_no_results_wait_behind_show_all(client, db):
+    from tests.factories import OrganisationFactory, SectorFactory
+
+    medtech, genomics = (
+        SectorFactory(name="Medtech", slug="medtech"),
+        SectorFactory(name="Genomics", slug="genomics"),
+    )
+    OrganisationFactory(name="Cardiac Devices Ltd", sectors=[medtech])
+    OrganisationFactory(name="Gene Labs Ltd", sectors=[genomics])
+
+    groups = {g["name"]: g for g in client.get("/organisations/?q=cardiac").context["facet_groups"]}
+    assert [o["value"] for o in groups["sector"]["shown"]] == ["medtech"]
+    assert [o["value"] for o in groups["sector"]["more"]] == ["genomics"]
+
+    empty = {g["name"]: g for g in client.get("/organisations/?q=zzqxnothing").context["facet_groups"]}
+    assert empty["sector"]["shown"] == []
+    assert {o["value"] for o in empty["sector"]["more"]} == {"medtech", "genomics"}
