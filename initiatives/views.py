@@ -35,18 +35,26 @@ class InitiativeDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         initiative = self.object
-        memberships = (
+        memberships = list(
             initiative.memberships.filter(organisation__status=Status.PUBLISHED)
             .select_related("organisation")
             .order_by("organisation__name")
         )
+        hosts = list(initiative.hosts.all())
         context.update(
-            member_groups=members_by_role(memberships),
+            hosts=hosts_with_roles(hosts, memberships),
+            member_groups=members_by_role(memberships, hosts=hosts),
             member_count=len(memberships),
             key_figures=list(KeyFigure.objects.filter(initiative=initiative)),
             contacts=list(Contact.objects.public().filter(initiative=initiative)),
         )
         return context
+
+
+def hosts_with_roles(hosts, memberships):
+    """[{"organisation", "membership"}]: each host with its own membership, if it is also a member."""
+    by_organisation = {membership.organisation_id: membership for membership in memberships}
+    return [{"organisation": host, "membership": by_organisation.get(host.pk)} for host in hosts]
 
 
 # The order a visitor reads the groups in: who runs it first, former members last.
@@ -67,10 +75,13 @@ ROLE_TITLES = {
 }
 
 
-def members_by_role(memberships):
+def members_by_role(memberships, *, hosts=()):
+    """Members grouped by role, in ROLE_ORDER; hosts are left out, as they are listed once as hosts."""
+    host_ids = {host.pk for host in hosts}
     groups = {role: [] for role in ROLE_ORDER}
     for membership in memberships:
-        groups.setdefault(membership.role, []).append(membership)
+        if membership.organisation_id not in host_ids:
+            groups.setdefault(membership.role, []).append(membership)
     return [
         {"role": role, "title": ROLE_TITLES.get(role, role), "memberships": items}
         for role, items in groups.items()

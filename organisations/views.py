@@ -81,20 +81,35 @@ class OrganisationListView(PaginatedCardsMixin, ListView):
         filterset = self.filterset
         facets = facet_counts(filterset)
         query = filterset.search_query
+        has_results = bool(context["paginator"].count)
         context.update(
             filterset=filterset,
             query=query,
             current_sort=filterset.current_sort,
+            # With no results the sort control is not shown; a sort the visitor chose still rides
+            # along (a hidden field) when they change the search or the filters.
+            requested_sort=filterset.cleaned("sort") or "",
             sort_choices=sort_choices(filterset),
-            facet_groups=facet_groups(filterset, facets),
+            facet_groups=facet_groups(filterset, facets, has_results=has_results),
             chips=filter_chips(filterset, facets),
             notices=ignored_notices(filterset) + ([self.page_notice] if self.page_notice else []),
-            suggestion=suggestion(query) if query and not context["paginator"].count else None,
+            suggestion=suggestion(query) if query and not has_results else None,
+            filter_count=sum(name != "q" for name, _ in filterset.active_filters()),
+            search_without_filters=search_without_filters(query),
             # Links keep the accepted filters only: a value that was ignored is not carried along.
             page_query=canonical_query(filterset),
             export_query=canonical_query(filterset).urlencode(),
         )
         return context
+
+
+def search_without_filters(query):
+    """The same search over the whole directory: the way out of an empty, over-filtered page."""
+    if not query:
+        return ""
+    params = QueryDict(mutable=True)
+    params["q"] = query
+    return f"{reverse('organisations:organisation-list')}?{params.urlencode()}"
 
 
 def canonical_query(filterset, without=None):
@@ -147,26 +162,33 @@ FACET_TITLES = {
 }
 
 
-def facet_groups(filterset, facets):
+def facet_groups(filterset, facets, *, has_results):
+    """The filter column: per facet, the options worth offering, the top ones first.
+
+    An option that would give no results is left out (unless it is ticked, so that it can be
+    unticked): a search with few results would otherwise list every option with a zero. A facet
+    left with nothing to offer keeps its heading with "No matches" while there are results, so
+    the visitor still sees the filter exists; when nothing matches at all it is left out, so the
+    empty page stays short and its way out (did you mean, clear filters) stays in view.
+    """
     groups = []
     for name, options in facets.items():
         if not options:
             continue
-        for index, option in enumerate(options):
+        useful = [option for option in options if option["count"] or option["selected"]]
+        if not useful and not has_results:
+            continue
+        for index, option in enumerate(useful):
             option["id"] = f"filter-{name}-{index}"
-        # Options that would give no results wait behind "show all", so that an empty result
-        # page is not a long list of zeros.
-        useful = [o for o in options if o["count"] or o["selected"]]
         shown, more = split_top(useful)
-        more = more + [o for o in options if not (o["count"] or o["selected"])]
         groups.append(
             {
                 "name": name,
                 "title": FACET_TITLES[name],
                 "shown": shown,
                 "more": more,
-                "total": len(options),
-                "selected_count": sum(o["selected"] for o in options),
+                "total": len(useful),
+                "selected_count": sum(option["selected"] for option in useful),
             }
         )
     return groups

@@ -117,16 +117,17 @@ def test_active_filters_show_as_removable_chips_with_clear_all(client):
     assert "Clear all" in chips
 
 
-def test_facet_options_are_checkboxes_with_counts_and_zero_options_greyed(client):
+def test_facet_options_are_checkboxes_with_counts_and_options_with_no_results_are_left_out(client):
     medtech = SectorFactory(name="Medtech", slug="medtech")
     SectorFactory(name="Imaging", slug="imaging")
+    genomics = SectorFactory(name="Genomics", slug="genomics")
     OrganisationFactory(sectors=[medtech])
-    page = text(client.get("/organisations/?sector=medtech"))
+    page = text(client.get("/organisations/?sector=medtech&sector=genomics"))
     assert re.search(r'name="sector" value="medtech" id="[^"]+" checked', page)
-    empty = re.search(
-        r'<li class="check check--empty">\s*<input type="checkbox" name="sector" value="imaging"', page
-    )
-    assert empty
+    # Ticked, so it stays to be unticked, although nothing has it.
+    assert re.search(r'name="sector" value="genomics" id="[^"]+" checked', page)
+    assert genomics.name in page
+    assert 'value="imaging"' not in page
 
 
 def test_large_facets_show_ten_options_and_the_rest_behind_show_all(client):
@@ -238,11 +239,18 @@ def test_an_initiative_page_shows_hosts_partners_members_by_role_figures_and_pub
     ContactFactory(
         organisation=None, initiative=initiative, name="Private Person", internal_notes="Secret note"
     )
+    MembershipFactory(
+        initiative=initiative,
+        organisation=OrganisationFactory(name="Founding Co"),
+        role=Membership.Role.FOUNDING_PARTNER,
+    )
     page = text(client.get("/initiatives/nexus/"))
     assert "University of Leeds" in page and "Hidden Host" not in page
     assert "Leeds City Council (not listed)" in page
-    assert page.index("Founding partners") < page.index("Residents")
-    assert "since May 2019" in page
+    assert page.index("Hosted by") < page.index("Founding partners") < page.index("Residents")
+    # A host that is also a member is listed once, as a host, with its role.
+    assert page.count(">University of Leeds</a>") == 1
+    assert "founding partner since May 2019" in page
     assert "Resident Co" in page and "Draft Co" not in page
     assert "£40m" in page and "University news" in page
     assert "Public Person" in page
@@ -286,7 +294,7 @@ def test_breadcrumbs_lead_back_home(client):
     page = text(client.get(organisation.get_absolute_url()))
     crumbs = page[page.index('aria-label="Breadcrumb"') :]
     assert 'href="/"' in crumbs and 'href="/organisations/"' in crumbs
-    assert '<li aria-current="page">Acme</li>' in crumbs
+    assert '<li aria-current="page"><span class="breadcrumbs__current">Acme</span></li>' in crumbs
 
 
 def test_the_not_found_page_uses_the_site_layout(client):
@@ -318,20 +326,74 @@ def test_the_server_error_page_renders_without_touching_the_database(rf, django_
     assert "Sorry, there is a problem with the service" in response.content.decode()
 
 
-def test_options_that_would_give_no_results_wait_behind_show_all(client, db):
-    from tests.factories import OrganisationFactory, SectorFactory
-
+def test_options_that_would_give_no_results_are_not_offered(client):
     medtech, genomics = (
         SectorFactory(name="Medtech", slug="medtech"),
         SectorFactory(name="Genomics", slug="genomics"),
     )
-    OrganisationFactory(name="Cardiac Devices Ltd", sectors=[medtech])
-    OrganisationFactory(name="Gene Labs Ltd", sectors=[genomics])
+    OrganisationFactory(name="Cardiac Devices Ltd", sectors=[medtech], organisation_type="company")
+    gene_labs = OrganisationFactory(name="Gene Labs Ltd", sectors=[genomics], organisation_type="company")
+    MembershipFactory(organisation=gene_labs, initiative=InitiativeFactory(name="Genome Hub"))
 
     groups = {g["name"]: g for g in client.get("/organisations/?q=cardiac").context["facet_groups"]}
     assert [o["value"] for o in groups["sector"]["shown"]] == ["medtech"]
-    assert [o["value"] for o in groups["sector"]["more"]] == ["genomics"]
+    assert groups["sector"]["more"] == [] and groups["sector"]["total"] == 1
+    # A facet with nothing to offer keeps its heading while there are results.
+    assert groups["initiative"]["shown"] == [] and groups["initiative"]["more"] == []
+    page = text(client.get("/organisations/?q=cardiac"))
+    assert "No matches" in page and "Genome Hub" not in page
 
-    empty = {g["name"]: g for g in client.get("/organisations/?q=zzqxnothing").context["facet_groups"]}
-    assert empty["sector"]["shown"] == []
-    assert {o["value"] for o in empty["sector"]["more"]} == {"medtech", "genomics"}
+
+def test_a_search_with_no_results_is_a_short_page_that_leads_somewhere(client):
+    SectorFactory(name="Medtech", slug="medtech")
+    OrganisationFactory(name="Genomics Centre", summary="Genomics research for the NHS.")
+    response = client.get("/organisations/?q=zzqxnothing&sector=medtech")
+    page = text(response)
+    groups = response.context["facet_groups"]
+    # Only the ticked sector is left to offer (to untick it); every other facet is left out.
+    assert [(g["name"], [o["value"] for o in g["shown"] + g["more"]]) for g in groups] == [
+        ("sector", ["medtech"])
+    ]
+    assert page.count('type="checkbox"') <= 2  # the ticked sector and "headquartered in Leeds"
+    assert "Medtech" in page
+    assert 'href="/organisations/?q=zzqxnothing">Search for “zzqxnothing” without filters' in page
+    assert 'id="id_sort"' not in page
+
+
+def test_the_summary_and_active_filters_come_before_the_filter_controls(client):
+    medtech = SectorFactory(name="Medtech", slug="medtech")
+    OrganisationFactory(sectors=[medtech])
+    page = text(client.get("/organisations/?sector=medtech&sort=-founded"))
+    main = page[page.index('id="main"') :]
+    assert main.index('id="results-heading"') < main.index('class="chips"') < main.index('name="sector"')
+    assert main.index("Clear all") < main.index('class="directory__filters"')
+
+
+def test_a_did_you_mean_comes_before_the_filter_controls(client, monkeypatch):
+    # Where the suggestion goes, whatever the database's own typo tolerance would find.
+    monkeypatch.setattr("organisations.views.did_you_mean", lambda query: "genomics")
+    page = text(client.get("/organisations/?q=zzqxgenomicz"))
+    assert page.index("Did you mean") < page.index('class="directory__filters"')
+    assert 'href="/organisations/?q=genomics">genomics</a>' in page
+
+
+def test_a_chosen_sort_is_kept_on_a_page_without_results(client):
+    page = text(client.get("/organisations/?q=zzqxnothing&sort=-founded"))
+    assert '<input type="hidden" name="sort" value="-founded">' in page
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Leeds Teaching Hospitals NHS Trust", "LT"),
+        ("Institute of Cancer Therapeutics (University of Bradford)", "IC"),
+        ("Centre for Health Economics (University of York)", "CH"),
+        ("The Leeds Hub", "LH"),
+        ("3M Buckley Innovation Centre", "3B"),
+        ("(Bracketed only)", "?"),
+    ],
+)
+def test_logo_placeholders_use_the_initials_of_the_name_words(name, expected):
+    from organisations.templatetags.directory import initials
+
+    assert initials(name) == expected

@@ -25,10 +25,18 @@ def highlight(text, query):
     return search.highlight(text, query)
 
 
+# Small words that would make placeholders such as "IO" for "Institute of …".
+INITIALS_SKIP = {"and", "at", "for", "in", "of", "on", "the", "to"}
+
+
 @register.filter
 def initials(name):
-    """Up to two initials for a logo placeholder: 'Leeds Teaching Hospitals' -> 'LT'."""
-    words = [w for w in str(name).replace("-", " ").split() if w[:1].isalnum()]
+    """Up to two initials for a logo placeholder: 'Leeds Teaching Hospitals' -> 'LT'.
+
+    A bracketed part ('… (University of Leeds)') and small words are passed over.
+    """
+    name = str(name).split("(")[0].replace("-", " ")
+    words = [w for w in name.split() if w[:1].isalnum() and w.lower() not in INITIALS_SKIP]
     letters = "".join(w[0] for w in words[:2]).upper()
     return letters or "?"
 

@@ -24,11 +24,11 @@ ACTIVE_JS = """() => {
 }"""
 
 
-def tab_until(page, predicate, *, limit=200):
-    """Press Tab until the focused element satisfies `predicate`; every stop on the way shows focus."""
+def tab_until(page, predicate, *, limit=200, key="Tab"):
+    """Press Tab (or `key`) until the focused element satisfies `predicate`; every stop shows focus."""
     stops = []
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
         active = page.evaluate(ACTIVE_JS)
         stops.append(active)
         assert active["focusShown"], f"no visible focus on {active}"
@@ -63,8 +63,13 @@ def test_a_keyboard_user_searches_and_filters_without_a_mouse(site, page):
     assert page.evaluate(ACTIVE_JS)["id"] == checkbox["id"], "focus should return to the ticked option"
     assert page.locator(f"#{checkbox['id']}").is_checked()
 
-    # The filter shows as a chip; Enter on it removes that filter and keeps the search.
-    tab_until(page, lambda a: "chip" in a["className"].split() and "sector=" not in (a["href"] or "x"))
+    # The filter shows as a chip, which comes before the filters: back up to it with Shift+Tab.
+    # Enter on it removes that filter and keeps the search.
+    tab_until(
+        page,
+        lambda a: "chip" in a["className"].split() and "sector=" not in (a["href"] or "x"),
+        key="Shift+Tab",
+    )
     with page.expect_navigation():
         page.keyboard.press("Enter")
     query = query_of(page)
@@ -90,3 +95,13 @@ def test_on_a_phone_the_filters_open_from_a_filter_disclosure_by_keyboard(site, 
     assert filters.is_visible()
     page.keyboard.press("Tab")
     assert page.evaluate(ACTIVE_JS)["insideFilters"], "Tab after opening should move into the filters"
+
+
+def test_the_active_filters_come_before_the_filter_controls_in_tab_order(site, page):
+    page.goto("/organisations/?sector=research&sector=digital-health")
+    page.locator("#id_q").focus()
+    chip, stops = tab_until(page, lambda a: "chip" in a["className"].split())
+    assert not any(stop["insideFilters"] for stop in stops), f"a filter came before the chips: {stops}"
+    tab_until(page, lambda a: "chips__clear" in a["className"].split(), limit=5)
+    # The first filter option comes after the chips and "Clear all".
+    tab_until(page, lambda a: a["type"] == "checkbox", limit=10)
