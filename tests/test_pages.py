@@ -397,3 +397,21 @@ def test_logo_placeholders_use_the_initials_of_the_name_words(name, expected):
     from organisations.templatetags.directory import initials
 
     assert initials(name) == expected
+
+
+def test_figures_from_one_source_name_it_once_on_the_home_page(client):
+    KeyFigureFactory(value="250+", label="companies", source_name="Savills blog")
+    KeyFigureFactory(value="~16,000", label="people", source_name="Savills blog")
+    KeyFigureFactory(value="£40m", label="building", source_name="University news")
+    page = text(client.get("/"))
+    assert page.count(">Savills blog</a>") == 1
+    assert "Source of these 2 figures" in page
+    assert "Source: <a" in page and ">University news</a>" in page
+
+
+def test_the_navigation_marks_the_current_section(client):
+    for path, label in [("/organisations/", "Organisations"), ("/initiatives/", "Initiatives")]:
+        page = text(client.get(path))
+        assert f'aria-current="page">{label}</a>' in page
+    page = text(client.get("/suggest/"))
+    assert 'aria-current="page">Suggest an organisation</a>' in page
