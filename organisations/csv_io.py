@@ -23,18 +23,18 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from initiatives.models import Initiative, Membership
 
 from .models import CareSetting, Organisation, OrganisationSlugRedirect, RegulatoryMark, Sector, Status
-from .validators import normalise_companies_house_number
+from .validators import normalise_companies_house_number, postcode_district
 
 CSV_COLUMNS = [
     "name",
@@ -416,9 +416,14 @@ class _Importer:
                 companies.add(values["companies_house_number"])
             if row.get("parent"):
                 parent_refs.add(row["parent"])
+        # The repeated "not empty" condition lets PostgreSQL use the partial unique index on the
+        # number; without it a long IN list means a scan of the whole table for every chunk.
+        has_company = Q(companies_house_number__in=companies) & ~Q(companies_house_number="")
         existing = {
             o.pk: o
-            for o in Organisation.objects.filter(Q(slug__in=slugs) | Q(companies_house_number__in=companies))
+            for o in Organisation.objects.filter(Q(slug__in=slugs) | has_company)
+            .order_by()
+            .defer("search_vector")
         }
         by_slug = {o.slug: o for o in existing.values()}
         by_company = {o.companies_house_number: o for o in existing.values() if o.companies_house_number}
@@ -426,7 +431,8 @@ class _Importer:
         parents_by_name = {}
         for name, pk in (
             Organisation.objects.annotate(lower_name=Lower("name"))
-            .filter(lower_name__in={r.lower() for r in parent_refs})
+            .filter(lower_name__in={r.lower() for r in parent_refs - set(parents_by_slug)})
+            .order_by()
             .values_list("lower_name", "pk")
         ):
             parents_by_name[name] = _AMBIGUOUS if name in parents_by_name else pk
@@ -725,39 +731,41 @@ class _Importer:
     def write_batch(self, new, updates, created_pks, now):
         if not new and not updates:
             return
+        # Columns derived from the given ones; an update saves only what changed.
+        fields = {"updated_at"}
         for plan in (*new, *updates):
             o = plan.instance
-            o.postcode_district = o.postcode.split(" ", 1)[0] if o.postcode else ""
-            if o.status == Status.PUBLISHED and o.published_at is None:
-                o.published_at = now
+            derived = {
+                "postcode_district": postcode_district(o.postcode),
+                "published_at": now
+                if o.status == Status.PUBLISHED and o.published_at is None
+                else o.published_at,
+            }
             if "sectors" in plan.m2m:
-                o.sector_names = " ".join(sorted(self.sector_names[pk] for pk in plan.m2m["sectors"]))
+                derived["sector_names"] = " ".join(
+                    sorted(self.sector_names[pk] for pk in plan.m2m["sectors"])
+                )
+            for name, value in derived.items():
+                if getattr(o, name) != value:
+                    setattr(o, name, value)
+                    if not plan.is_new:
+                        fields.add(name)
             o.updated_at = now
+            if not plan.is_new:
+                fields |= plan.changed
         if new:
-            objs = bulk_create_with_history(
-                [p.instance for p in new],
-                Organisation,
-                default_user=self.user,
-                default_change_reason=_HISTORY_REASON,
-            )
+            objs = Organisation.objects.bulk_create([p.instance for p in new])
             for plan, obj in zip(new, objs, strict=True):
                 plan.instance = obj
                 if obj.slug in self.parent_slugs:
                     created_pks[obj.slug] = obj.pk
+            self.record_history(Organisation, [o.pk for o in objs], "+", now)
         if updates:
-            fields = {"updated_at", "postcode_district", "published_at", "sector_names"}
-            for plan in updates:
-                fields |= {"parent" if c == "parent" else c for c in plan.changed}
-            bulk_update_with_history(
-                [p.instance for p in updates],
-                Organisation,
-                fields=sorted(fields),
-                default_user=self.user,
-                default_change_reason=_HISTORY_REASON,
-            )
+            update_rows(Organisation, [p.instance for p in updates], sorted(fields))
+            self.record_history(Organisation, [p.instance.pk for p in updates], "~", now)
         plans = [*new, *updates]
         self.write_slug_redirects(plans)
-        self.write_relations(plans)
+        self.write_relations(plans, now)
 
     def write_slug_redirects(self, plans):
         OrganisationSlugRedirect.objects.filter(
@@ -770,7 +778,30 @@ class _Importer:
                 [OrganisationSlugRedirect(old_slug=p.old_slug, organisation_id=p.instance.pk) for p in moved]
             )
 
-    def write_relations(self, plans):
+    def record_history(self, model, pks, history_type, now):
+        """One history row per written row, as django-simple-history records them, in one statement.
+
+        The database copies the rows it has just stored (INSERT … SELECT), so the history shows
+        exactly what was written; building a historical instance per row in Python took a fifth
+        of a 100,000-row import.
+        """
+        if not pks or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+            return
+        history = model.history.model
+        quote = connection.ops.quote_name
+        columns = [quote(field.column) for field in history.tracked_fields]
+        own = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+        # Names come from model metadata; every value is a bound parameter.
+        target = f"{quote(history._meta.db_table)} ({', '.join(columns + [quote(c) for c in own])})"
+        source = f"{quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)}"
+        placeholders = ", ".join(["%s"] * len(pks))
+        sql = f"INSERT INTO {target} SELECT {', '.join(columns)}, %s, %s, %s, %s FROM {source} IN ({placeholders})"  # noqa: S608
+        user_id = self.user.pk if self.user is not None else None
+        params = [connection.ops.adapt_datetimefield_value(now), _HISTORY_REASON, history_type, user_id]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params + list(pks))
+
+    def write_relations(self, plans, now):
         for column, target in (
             ("sectors", "sector_id"),
             ("care_settings", "caresetting_id"),
@@ -783,12 +814,10 @@ class _Importer:
             through.objects.filter(
                 organisation_id__in=[p.instance.pk for p in changed if not p.is_new]
             ).delete()
-            through.objects.bulk_create(
-                [
-                    through(organisation_id=p.instance.pk, **{target: other})
-                    for p in changed
-                    for other in p.m2m[column]
-                ]
+            insert_pairs(
+                through,
+                ("organisation_id", target),
+                [(p.instance.pk, other) for p in changed for other in p.m2m[column]],
             )
         changed = [p for p in plans if "initiatives" in p.m2m]
         if not changed:
@@ -813,9 +842,8 @@ class _Importer:
                 for initiative_id in wanted - set(have)
             ]
         if additions:
-            bulk_create_with_history(
-                additions, Membership, default_user=self.user, default_change_reason=_HISTORY_REASON
-            )
+            created = Membership.objects.bulk_create(additions)
+            self.record_history(Membership, [m.pk for m in created], "+", now)
 
     # -- the two passes
 
@@ -828,6 +856,9 @@ class _Importer:
             return self.result
         self.result.errors.sort(key=lambda e: e.line or 0)
         if self.result.errors or dry_run:
+            return self.result
+        if not (self.result.created or self.result.updated):
+            # Every row matches the directory already (a re-imported export): nothing to write.
             return self.result
         counts = (self.result.created, self.result.updated, self.result.unchanged)
         try:
@@ -873,6 +904,57 @@ class _Importer:
         finally:
             self.keep_rows = keep_rows
             self.writing = False
+
+
+def update_rows(model, objs, fields):
+    """Save `fields` of every object in one statement per call.
+
+    On PostgreSQL the new values travel as one array per column (UPDATE … FROM UNNEST): Django's
+    bulk_update builds a CASE WHEN per row and field, which took over two minutes of CPU for
+    100,000 updated rows.
+    """
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, fields=fields)
+        return
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    columns = [pk, *(model._meta.get_field(name) for name in fields)]
+    casts = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in columns)
+    names = ", ".join(quote(field.column) for field in columns)
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
+    table, key = quote(model._meta.db_table), quote(pk.column)
+    params = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs] for field in columns
+    ]
+    with connection.cursor() as cursor:
+        # Names come from model metadata; every value is a bound parameter.
+        cursor.execute(
+            f"UPDATE {table} AS t SET {assignments} FROM UNNEST({casts}) AS v({names}) WHERE t.{key} = v.{key}",  # noqa: S608
+            params,
+        )
+
+
+def insert_pairs(model, columns, rows):
+    """Insert (a, b) rows into a two-column link table without building a model instance per row.
+
+    A 100,000-row import writes about 350,000 sector, care-setting and mark links.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    # Names come from model metadata; every value is a bound parameter.
+    insert = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            first, second = zip(*rows, strict=True)
+            cursor.execute(
+                f"{insert} SELECT * FROM UNNEST(%s::bigint[], %s::bigint[])",  # noqa: S608
+                [list(first), list(second)],
+            )
+        else:
+            cursor.executemany(f"{insert} VALUES (%s, %s)", rows)
 
 
 def refresh_search_index():

@@ -68,7 +68,11 @@ def validate_http_url(value):
     """Only web addresses a visitor's browser can open safely: no javascript:, ftp: or data:."""
     if not value:
         return
-    scheme = urlsplit(value).scheme.lower()
+    try:
+        scheme = urlsplit(value).scheme.lower()
+    except ValueError:
+        # urlsplit refuses some hosts outright, such as an empty or malformed "[…]" address.
+        raise ValidationError("Enter a valid web address.", code="invalid") from None
     if scheme not in {"http", "https"}:
         raise ValidationError("Enter a web address starting with http:// or https://.", code="invalid_scheme")
 

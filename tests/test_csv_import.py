@@ -6,6 +6,8 @@ from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import path
 
 from initiatives.models import Membership
@@ -218,6 +220,7 @@ def test_every_bad_row_is_reported_with_line_column_and_reason_and_nothing_is_wr
             {"name": "Bad parent", "parent": "nobody", "description": ""},
             {"name": "Bad email", "email": "not-an-email", "description": ""},
             {"name": "Bad number", "companies_house_number": "12", "description": ""},
+            {"name": "Bad host", "website": "http://[]", "description": ""},
         ],
         columns=[
             "name",
@@ -251,6 +254,7 @@ def test_every_bad_row_is_reported_with_line_column_and_reason_and_nothing_is_wr
         (12, "parent"),
         (13, "email"),
         (14, "companies_house_number"),
+        (15, "website"),
     }
     assert "Enter a valid UK postcode" in str(result.errors[0])
     assert str(result.errors[0]).startswith("line 4, column postcode: ")
@@ -533,3 +537,130 @@ def test_the_real_organisation_admin_offers_import_and_export(client, django_use
     assert "/admin/organisations/organisation/import/" in listing
     assert "/admin/organisations/organisation/export.csv?status__exact=draft" in listing
     assert upload_page.status_code == 200
+
+
+# --- Writing: history rows, derived columns, statements per chunk ------------------------------------
+
+
+def test_import_history_rows_are_snapshots_of_what_was_written(publisher):
+    org = OrganisationFactory(name="Acme", slug="acme", town="Leeds", status=Status.DRAFT)
+    data = csv_bytes(
+        [
+            {"name": "Acme", "slug": "acme", "town": "York", "status": "published"},
+            {"name": "Beta Health", "slug": "", "town": "Leeds", "status": ""},
+        ]
+    )
+
+    result = run(data, user=publisher)
+
+    assert result.ok, result.errors
+    tracked = [f.attname for f in Organisation.history.model.tracked_fields]
+    for slug, history_type in (("acme", "~"), ("beta-health", "+")):
+        row = Organisation.objects.get(slug=slug)
+        record = row.history.first()
+        assert record.history_type == history_type
+        assert record.history_user == publisher
+        assert record.history_change_reason == "CSV import"
+        assert {f: getattr(record, f) for f in tracked} == {f: getattr(row, f) for f in tracked}
+    assert org.history.count() == 2
+    assert org.history.first().prev_record.town == "Leeds"
+
+
+def test_an_update_keeps_the_derived_columns_current(publisher):
+    SectorFactory(name="Imaging", slug="imaging")
+    org = OrganisationFactory(slug="acme", status=Status.DRAFT, postcode="LS1 4AP")
+    org.refresh_from_db()
+    updated_before = org.updated_at
+
+    result = run(
+        csv_bytes(
+            [
+                {
+                    "name": org.name,
+                    "slug": "acme",
+                    "postcode": "bd7 1dp",
+                    "status": "Published",
+                    "sectors": "Imaging",
+                }
+            ]
+        ),
+        user=publisher,
+    )
+
+    assert result.ok, result.errors
+    org.refresh_from_db()
+    assert (org.postcode, org.postcode_district) == ("BD7 1DP", "BD7")
+    assert org.status == Status.PUBLISHED and org.published_at is not None
+    assert org.sector_names == "Imaging"
+    assert org.updated_at > updated_before
+    assert Organisation.objects.published().search("imaging").get() == org
+
+
+def test_a_row_left_unchanged_keeps_its_timestamp_and_history():
+    org = OrganisationFactory(slug="acme", town="Leeds")
+    changed = OrganisationFactory(slug="other", town="Leeds")
+    org.refresh_from_db()
+
+    result = run(
+        csv_bytes(
+            [
+                {"name": org.name, "slug": "acme", "town": "Leeds"},
+                {"name": changed.name, "slug": "other", "town": "York"},
+            ]
+        )
+    )
+
+    assert (result.updated, result.unchanged) == (1, 1)
+    assert Organisation.objects.get(pk=org.pk).updated_at == org.updated_at
+    assert org.history.count() == 1
+
+
+def _statements(data):
+    with CaptureQueriesContext(connection) as queries:
+        result = run(data)
+    assert result.ok, result.errors
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_number_of_statements_does_not_grow_with_the_rows():
+    # 25 rows: under SQLite's limit of bound variables per statement, which splits Django's inserts.
+    SectorFactory(name="Imaging", slug="imaging")
+    CareSettingFactory(name="Hospital", slug="hospital")
+    InitiativeFactory(name="Nexus", slug="nexus")
+
+    def rows(n, prefix, town):
+        return csv_bytes(
+            [
+                {
+                    "name": f"{prefix} {i}",
+                    "town": town,
+                    "sectors": "imaging",
+                    "care_settings": "hospital",
+                    "initiatives": "Nexus",
+                }
+                for i in range(n)
+            ]
+        )
+
+    few, many = len(_statements(rows(3, "Few", "Leeds"))), len(_statements(rows(25, "Many", "Leeds")))
+    assert few == many
+    updates_few = len(_statements(rows(3, "Few", "York")))
+    updates_many = len(_statements(rows(25, "Many", "York")))
+    assert updates_few == updates_many
+    assert Organisation.objects.filter(town="York").count() == 28
+    assert Organisation.history.filter(history_type="~").count() == 28
+
+
+def test_on_postgresql_rows_travel_as_one_array_per_column():
+    if connection.vendor != "postgresql":
+        pytest.skip("UNNEST is PostgreSQL's bulk form; SQLite takes one placeholder per value.")
+    SectorFactory(name="Imaging", slug="imaging")
+    created = _statements(csv_bytes([{"name": f"Acme {i}", "sectors": "imaging"} for i in range(5)]))
+    updated = _statements(csv_bytes([{"name": f"Acme {i}", "town": "York"} for i in range(5)]))
+
+    inserts = [sql for sql in created if sql.startswith('INSERT INTO "organisations_organisation"')]
+    assert len(inserts) == 1 and "UNNEST" in inserts[0]
+    links = [sql for sql in created if sql.startswith('INSERT INTO "organisations_organisation_sectors"')]
+    assert len(links) == 1 and "UNNEST" in links[0]
+    updates = [sql for sql in updated if sql.startswith('UPDATE "organisations_organisation"')]
+    assert len(updates) == 1 and "UNNEST" in updates[0]
