@@ -578,8 +578,11 @@ SECTOR_NAMES_SQL = {
 
 REBUILD_SQL = {
     "postgresql": [
+        # Only rows whose vector is stale: rewriting all 100,000 after a seed took 20–38 s.
         """
         UPDATE organisations_organisation SET search_vector = organisations_search_document(
+            name, alternative_names, sector_names, summary, description)
+        WHERE search_vector IS DISTINCT FROM organisations_search_document(
             name, alternative_names, sector_names, summary, description)
         """,
         "DELETE FROM organisations_search_term",

@@ -595,3 +595,26 @@ def test_the_cached_vocabulary_follows_edits_publishing_and_deletion():
 
     draft.delete()
     assert "draftword" not in published_vocabulary()
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres_only
+@needs_postgresql
+def test_the_rebuild_repairs_a_stale_vector_and_leaves_current_ones_alone():
+    # A summary word: names are also found by trigram similarity, without the vector.
+    stale = OrganisationFactory(name="Acme Imaging", summary="Makers of zentrofluor scanners.")
+    current = OrganisationFactory(name="Tunstall Healthcare")
+    with connection.cursor() as cursor:
+        # As after a bulk load that bypassed the trigger.
+        cursor.execute("UPDATE organisations_organisation SET search_vector = NULL WHERE id = %s", [stale.pk])
+        cursor.execute("SELECT xmin::text FROM organisations_organisation WHERE id = %s", [current.pk])
+        version_before = cursor.fetchone()[0]
+    assert slugs(search(Organisation.objects.all(), "zentrofluor")) == []
+
+    rebuild_index()
+
+    assert slugs(search(Organisation.objects.all(), "zentrofluor")) == [stale.slug]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xmin::text FROM organisations_organisation WHERE id = %s", [current.pk])
+        # The same row version: the up-to-date row was not rewritten.
+        assert cursor.fetchone()[0] == version_before
