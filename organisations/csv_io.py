@@ -25,7 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, reset_queries, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -880,6 +880,7 @@ class _Importer:
         columns = self.read_header(records)
         for chunk in self.chunks(records, columns):
             self.plan_chunk(chunk)
+            _forget_logged_queries()
             if self.progress:
                 self.progress("validate", len(chunk))
         return columns
@@ -899,6 +900,7 @@ class _Importer:
                 if self.result.errors:
                     raise ValidationError(str(self.result.errors[0]))
                 self.write_plans(plans, created_pks)
+                _forget_logged_queries()
                 if self.progress:
                     self.progress("write", len(chunk))
         finally:
@@ -955,6 +957,13 @@ def insert_pairs(model, columns, rows):
             )
         else:
             cursor.executemany(f"{insert} VALUES (%s, %s)", rows)
+
+
+def _forget_logged_queries():
+    """With DEBUG on, Django keeps the SQL of every query (megabytes per chunk here): an import must
+    stay at flat memory. A test capturing queries (force_debug_cursor) keeps its log."""
+    if settings.DEBUG and not connection.force_debug_cursor:
+        reset_queries()
 
 
 def refresh_search_index():

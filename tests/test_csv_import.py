@@ -664,3 +664,21 @@ def test_on_postgresql_rows_travel_as_one_array_per_column():
     assert len(links) == 1 and "UNNEST" in links[0]
     updates = [sql for sql in updated if sql.startswith('UPDATE "organisations_organisation"')]
     assert len(updates) == 1 and "UNNEST" in updates[0]
+
+
+def test_an_import_with_debug_on_does_not_keep_the_sql_of_every_chunk(settings, monkeypatch):
+    from organisations import csv_io
+
+    settings.DEBUG = True
+    monkeypatch.setattr(csv_io, "CHUNK_SIZE", 2)
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        result = run(csv_bytes([{"name": f"Acme {i}", "town": "Leeds"} for i in range(10)]))
+
+    assert result.ok and result.created == 10
+    assert len(connection.queries) < len(executed) / 3
