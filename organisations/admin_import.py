@@ -21,6 +21,7 @@ from .csv_io import CSV_COLUMNS, import_csv, stream_csv
 
 SESSION_KEY = "organisation_csv_imports"
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+PREVIEW_ROWS = 1000
 
 
 def upload_dir():
@@ -145,7 +146,9 @@ class OrganisationImportExportMixin:
         context = {
             **self._context(request, "Check the import"),
             "result": result,
-            "changed_rows": changed_rows,
+            # A 100,000-row file would make a page of megabytes: the counts cover the rest.
+            "changed_rows": changed_rows[:PREVIEW_ROWS],
+            "more_rows": max(len(changed_rows) - PREVIEW_ROWS, 0),
             "token": token,
             "filename": filename,
             "nothing_to_do": not result.errors and not changed_rows,

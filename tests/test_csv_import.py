@@ -445,6 +445,22 @@ def test_the_admin_previews_an_import_and_writes_nothing_until_confirmed(editor_
 
 
 @admin_urls
+def test_a_long_preview_lists_the_first_rows_and_counts_the_rest(editor_client, monkeypatch):
+    from organisations import admin_import
+
+    monkeypatch.setattr(admin_import, "PREVIEW_ROWS", 3)
+    data = csv_bytes([{"name": f"Newco {i}", "town": "Leeds"} for i in range(5)])
+
+    preview = editor_client.post("/admin/organisations/organisation/import/", {"file": upload_csv(data)})
+
+    html = preview.content.decode()
+    assert "<strong>5</strong> to create" in html
+    assert html.count("<td>created</td>") == 3
+    assert "… and 2 more rows to create or update, not listed here." in html
+    assert 'value="Import 5 changes"' in html
+
+
+@admin_urls
 def test_the_admin_lists_every_bad_row_and_offers_no_confirmation(editor_client):
     data = csv_bytes(
         [{"name": "Acme", "postcode": "nowhere"}, {"name": "Beta", "status": "published"}],
