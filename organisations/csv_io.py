@@ -33,6 +33,7 @@ from django.utils.text import slugify
 
 from initiatives.models import Initiative, Membership
 
+from .bulk import copy_to_history, insert_pairs, update_rows
 from .models import CareSetting, Organisation, OrganisationSlugRedirect, RegulatoryMark, Sector, Status
 from .validators import normalise_companies_house_number, postcode_district
 
@@ -779,27 +780,9 @@ class _Importer:
             )
 
     def record_history(self, model, pks, history_type, now):
-        """One history row per written row, as django-simple-history records them, in one statement.
-
-        The database copies the rows it has just stored (INSERT … SELECT), so the history shows
-        exactly what was written; building a historical instance per row in Python took a fifth
-        of a 100,000-row import.
-        """
-        if not pks or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-            return
-        history = model.history.model
-        quote = connection.ops.quote_name
-        columns = [quote(field.column) for field in history.tracked_fields]
-        own = ["history_date", "history_change_reason", "history_type", "history_user_id"]
-        # Names come from model metadata; every value is a bound parameter.
-        target = f"{quote(history._meta.db_table)} ({', '.join(columns + [quote(c) for c in own])})"
-        source = f"{quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)}"
-        placeholders = ", ".join(["%s"] * len(pks))
-        sql = f"INSERT INTO {target} SELECT {', '.join(columns)}, %s, %s, %s, %s FROM {source} IN ({placeholders})"  # noqa: S608
-        user_id = self.user.pk if self.user is not None else None
-        params = [connection.ops.adapt_datetimefield_value(now), _HISTORY_REASON, history_type, user_id]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params + list(pks))
+        copy_to_history(
+            model, pks, history_type=history_type, user=self.user, reason=_HISTORY_REASON, when=now
+        )
 
     def write_relations(self, plans, now):
         for column, target in (
@@ -906,57 +889,6 @@ class _Importer:
         finally:
             self.keep_rows = keep_rows
             self.writing = False
-
-
-def update_rows(model, objs, fields):
-    """Save `fields` of every object in one statement per call.
-
-    On PostgreSQL the new values travel as one array per column (UPDATE … FROM UNNEST): Django's
-    bulk_update builds a CASE WHEN per row and field, which took over two minutes of CPU for
-    100,000 updated rows.
-    """
-    if not objs:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_update(objs, fields=fields)
-        return
-    quote = connection.ops.quote_name
-    pk = model._meta.pk
-    columns = [pk, *(model._meta.get_field(name) for name in fields)]
-    casts = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in columns)
-    names = ", ".join(quote(field.column) for field in columns)
-    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
-    table, key = quote(model._meta.db_table), quote(pk.column)
-    params = [
-        [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs] for field in columns
-    ]
-    with connection.cursor() as cursor:
-        # Names come from model metadata; every value is a bound parameter.
-        cursor.execute(
-            f"UPDATE {table} AS t SET {assignments} FROM UNNEST({casts}) AS v({names}) WHERE t.{key} = v.{key}",  # noqa: S608
-            params,
-        )
-
-
-def insert_pairs(model, columns, rows):
-    """Insert (a, b) rows into a two-column link table without building a model instance per row.
-
-    A 100,000-row import writes about 350,000 sector, care-setting and mark links.
-    """
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    # Names come from model metadata; every value is a bound parameter.
-    insert = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            first, second = zip(*rows, strict=True)
-            cursor.execute(
-                f"{insert} SELECT * FROM UNNEST(%s::bigint[], %s::bigint[])",  # noqa: S608
-                [list(first), list(second)],
-            )
-        else:
-            cursor.executemany(f"{insert} VALUES (%s, %s)", rows)
 
 
 def _forget_logged_queries():
