@@ -108,22 +108,50 @@ def directory_totals():
 
 
 def counted(n, singular, plural):
+    """A count that reads as a phrase, zero included: no company, 1 company, 2 companies."""
+    if n == 0:
+        return f"no {singular}"
     return f"{n:,} {singular if n == 1 else plural}"
+
+
+def companies_phrase(organisations, companies):
+    """How many of the listed organisations are companies, as the stats lead says it; "" when none are."""
+    if companies == 0:
+        return ""
+    if companies == organisations:
+        return "a company" if companies == 1 else "all of them companies"
+    return "1 of them a company" if companies == 1 else f"{companies:,} of them companies"
+
+
+def unstated(n, one, many):
+    """A chart's note on organisations that leave a field blank; "" when every one states it."""
+    if n == 0:
+        return ""
+    return f"1 organisation {one}." if n == 1 else f"{n:,} organisations {many}."
+
+
+def large_employers_sentence(large):
+    if large == 0:
+        return (
+            "The directory does not record headcounts, and none of its organisations "
+            "states 250 or more employees."
+        )
+    return (
+        "The directory does not record headcounts; it lists "
+        f"{counted(large, 'organisation', 'organisations')} employing 250 or more."
+    )
 
 
 def key_figure_comparisons(totals, initiative_counts):
     """Each reported figure beside what the directory itself counts, where it counts something alike."""
     hq_leeds, large = totals["companies_hq_leeds"], totals["large"]
+    # A count of zero is said plainly and not linked: the list behind it would be empty.
     comparisons = {
         "health-tech-companies": (
             f"The directory lists {counted(hq_leeds, 'company', 'companies')} headquartered in Leeds.",
-            list_url(type="company", hq_leeds="1"),
+            list_url(type="company", hq_leeds="1") if hq_leeds else None,
         ),
-        "sector-employees": (
-            "The directory does not record headcounts; it lists "
-            f"{counted(large, 'organisation', 'organisations')} employing 250 or more.",
-            list_url(size="large"),
-        ),
+        "sector-employees": (large_employers_sentence(large), list_url(size="large") if large else None),
     }
     rows = []
     for figure in KeyFigure.objects.select_related("initiative"):
@@ -132,7 +160,7 @@ def key_figure_comparisons(totals, initiative_counts):
         if not sentence and initiative is not None and initiative.status == Status.PUBLISHED:
             members = initiative_counts.get(initiative.slug, 0)
             sentence = f"The directory lists {counted(members, 'organisation', 'organisations')} at {initiative.name}."
-            url = list_url(initiative=initiative.slug)
+            url = list_url(initiative=initiative.slug) if members else None
         rows.append({"figure": figure, "directory": sentence, "directory_url": url})
     return rows
 
@@ -150,20 +178,28 @@ class StatsView(TemplateView):
                 "size",
                 "Size (employees)",
                 choice_rows("employees_band", Organisation.EmployeesBand.choices, "size"),
-                note=f"{totals['size_unknown']:,} organisations do not state their size.",
+                note=unstated(totals["size_unknown"], "does not state its size", "do not state their size"),
             ),
             chart("care_setting", "Care setting", reference_rows(CareSetting, "care_setting")),
             chart(
                 "local_authority",
                 "Local authority",
                 choice_rows("local_authority", Organisation.LocalAuthority.choices, "local_authority"),
-                note=f"{totals['place_unknown']:,} organisations do not state their local authority.",
+                note=unstated(
+                    totals["place_unknown"],
+                    "does not state its local authority",
+                    "do not state their local authority",
+                ),
             ),
             chart(
                 "founded",
                 "Decade founded",
                 decade_rows(),
-                note=f"{totals['founded_unknown']:,} organisations do not state when they were founded.",
+                note=unstated(
+                    totals["founded_unknown"],
+                    "does not state when it was founded",
+                    "do not state when they were founded",
+                ),
             ),
             chart(
                 "initiative",
@@ -175,6 +211,7 @@ class StatsView(TemplateView):
             totals=totals,
             all_url=reverse("organisations:organisation-list"),
             companies_url=list_url(type="company"),
+            companies_phrase=companies_phrase(totals["organisations"], totals["companies"]),
             charts=charts,
             key_figures=key_figure_comparisons(totals, {slug: n for _name, slug, n in initiatives}),
             **kwargs,

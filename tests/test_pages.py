@@ -1,3 +1,4 @@
+import html
 import re
 
 import pytest
@@ -415,3 +416,59 @@ def test_the_navigation_marks_the_current_section(client):
         assert f'aria-current="page">{label}</a>' in page
     page = text(client.get("/suggest/"))
     assert 'aria-current="page">Suggest an organisation</a>' in page
+
+
+def breadcrumb_trail(page):
+    """The breadcrumb trail as (label, href) pairs; the current page's crumb has no href."""
+    nav = re.search(r'<nav class="breadcrumbs" aria-label="Breadcrumb">(.*?)</nav>', page, re.S)
+    assert nav, "the page has no breadcrumb trail"
+    items = re.findall(
+        r'<li><a href="([^"]*)">([^<]*)</a></li>'
+        r'|<li aria-current="page"><span class="breadcrumbs__current">([^<]*)</span></li>',
+        nav.group(1),
+    )
+    return [
+        (html.unescape(label), html.unescape(href)) if href else (html.unescape(current), None)
+        for href, label, current in items
+    ]
+
+
+def test_the_stats_page_has_a_breadcrumb_like_the_other_inner_pages(client):
+    assert breadcrumb_trail(text(client.get("/stats/"))) == [("Home", "/"), ("In numbers", None)]
+    # The same markup as an inner page that always had one.
+    assert breadcrumb_trail(text(client.get("/about/"))) == [("Home", "/"), ("About", None)]
+
+
+def test_the_suggest_page_has_a_breadcrumb_home(client):
+    assert breadcrumb_trail(text(client.get("/suggest/"))) == [
+        ("Home", "/"),
+        ("Suggest an organisation", None),
+    ]
+
+
+def test_the_suggest_update_page_has_a_breadcrumb_through_the_organisation(client):
+    OrganisationFactory(name="Smith & Jones Health", slug="smith-jones-health")
+
+    trail = breadcrumb_trail(text(client.get("/organisations/smith-jones-health/suggest-update/")))
+
+    assert trail == [
+        ("Home", "/"),
+        ("Organisations", "/organisations/"),
+        ("Smith & Jones Health", "/organisations/smith-jones-health/"),
+        ("Suggest an update", None),
+    ]
+
+
+def test_a_suggest_update_page_answered_with_a_form_error_keeps_its_breadcrumb(client):
+    from django.core.cache import cache
+
+    cache.clear()  # a rate limit left by another test would answer 429 instead of the form
+    OrganisationFactory(name="Acme", slug="acme")
+
+    response = client.post("/organisations/acme/suggest-update/", {"homepage": ""})
+
+    assert response.status_code == 200
+    assert breadcrumb_trail(text(response))[-2:] == [
+        ("Acme", "/organisations/acme/"),
+        ("Suggest an update", None),
+    ]

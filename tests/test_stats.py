@@ -112,3 +112,134 @@ def test_an_empty_directory_still_has_a_stats_page(client):
 
     assert response.status_code == 200
     assert "Nothing to count yet." in response.content.decode()
+
+
+def directory_cell(html, label):
+    """The "The directory" cell of the reported figure with this label: (its text, its link or None)."""
+    match = re.search(
+        rf"{re.escape(label)}</th>\s*<td>.*?</td>\s*<td>(?:<a href=\"([^\"]+)\">)?([^<]*)(?:</a>)?</td>",
+        html,
+        re.S,
+    )
+    assert match, f"no reported figure labelled {label!r}"
+    return match.group(2), match.group(1)
+
+
+def words(html):
+    """The page's text with tags dropped and white space collapsed, as a reader sees it."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" ,", ",").replace(" .", ".")
+
+
+@pytest.mark.parametrize(
+    ("large", "sentence"),
+    [
+        (
+            0,
+            "The directory does not record headcounts, and none of its organisations states 250 or more employees.",
+        ),
+        (1, "The directory does not record headcounts; it lists 1 organisation employing 250 or more."),
+        (2, "The directory does not record headcounts; it lists 2 organisations employing 250 or more."),
+    ],
+)
+def test_the_large_employers_sentence_reads_right_for_0_1_and_2(client, large, sentence):
+    KeyFigureFactory(slug="sector-employees", label="people employed in the sector", value="~16,000")
+    for _ in range(large):
+        OrganisationFactory(employees_band=Organisation.EmployeesBand.LARGE)
+    OrganisationFactory(employees_band="small")
+
+    html = client.get("/stats/").content.decode()
+
+    text, link = directory_cell(html, "people employed in the sector")
+    assert text == sentence
+    # A link to an empty list helps nobody: zero is said, not linked.
+    assert link == ("/organisations/?size=large" if large else None)
+    assert "0 organisations" not in html
+
+
+def test_zero_counts_beside_reported_figures_are_said_plainly_and_not_linked(client):
+    nexus = InitiativeFactory(name="Nexus", slug="nexus")
+    KeyFigureFactory(slug="health-tech-companies", label="companies headquartered locally")
+    KeyFigureFactory(slug="nexus-residents", label="residents at Nexus", initiative=nexus)
+    OrganisationFactory(organisation_type=Organisation.Type.NHS, headquartered_in_leeds=True)
+
+    html = client.get("/stats/").content.decode()
+
+    assert directory_cell(html, "companies headquartered locally") == (
+        "The directory lists no company headquartered in Leeds.",
+        None,
+    )
+    assert directory_cell(html, "residents at Nexus") == (
+        "The directory lists no organisation at Nexus.",
+        None,
+    )
+
+
+def test_a_single_member_or_company_is_counted_in_the_singular(client):
+    nexus = InitiativeFactory(name="Nexus", slug="nexus")
+    KeyFigureFactory(slug="health-tech-companies", label="companies headquartered locally")
+    KeyFigureFactory(slug="nexus-residents", label="residents at Nexus", initiative=nexus)
+    company = OrganisationFactory(organisation_type=Organisation.Type.COMPANY, headquartered_in_leeds=True)
+    MembershipFactory(organisation=company, initiative=nexus)
+
+    html = client.get("/stats/").content.decode()
+
+    assert directory_cell(html, "companies headquartered locally") == (
+        "The directory lists 1 company headquartered in Leeds.",
+        "/organisations/?type=company&amp;hq_leeds=1",
+    )
+    assert directory_cell(html, "residents at Nexus") == (
+        "The directory lists 1 organisation at Nexus.",
+        "/organisations/?initiative=nexus",
+    )
+
+
+@pytest.mark.parametrize(
+    ("organisations", "companies", "lead"),
+    [
+        (0, 0, "The directory lists no published organisations yet."),
+        (1, 0, "The directory lists 1 published organisation. Every number"),
+        (1, 1, "The directory lists 1 published organisation, a company. Every number"),
+        (2, 1, "The directory lists 2 published organisations, 1 of them a company. Every number"),
+        (2, 2, "The directory lists 2 published organisations, all of them companies. Every number"),
+        (3, 2, "The directory lists 3 published organisations, 2 of them companies. Every number"),
+    ],
+)
+def test_the_lead_sentence_reads_right_for_any_count(client, organisations, companies, lead):
+    for n in range(organisations):
+        kind = Organisation.Type.COMPANY if n < companies else Organisation.Type.CHARITY
+        OrganisationFactory(organisation_type=kind)
+
+    html = client.get("/stats/").content.decode()
+
+    assert lead in words(html.split('<p class="stats__lead">', 1)[1].split("</p>", 1)[0])
+
+
+@pytest.mark.parametrize(
+    ("unstated", "note"),
+    [
+        (0, None),
+        (1, "1 organisation does not state its size."),
+        (2, "2 organisations do not state their size."),
+    ],
+)
+def test_the_note_on_unstated_sizes_reads_right_for_0_1_and_2(client, unstated, note):
+    OrganisationFactory(employees_band="small")
+    for _ in range(unstated):
+        OrganisationFactory(employees_band="")
+
+    html = client.get("/stats/").content.decode()
+
+    notes = re.findall(r'<p class="stats-chart__note">([^<]*)</p>', html)
+    assert [n for n in notes if "size" in n] == ([note] if note else [])
+    assert not any(n.startswith("0 ") for n in notes), notes
+
+
+def test_every_section_of_the_stats_page_is_spaced_alike(client, directory):
+    html = client.get("/stats/").content.decode()
+    main = html.split("<main", 1)[1]
+
+    sections = re.findall(r"<section\b[^>]*>", main)
+    # The reported figures and every chart: one spacing class each, so each heading has the same space above.
+    assert len(sections) == 8
+    for tag in sections:
+        assert re.search(r'class="section(?: [^"]*)?"', tag), tag
