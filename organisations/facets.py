@@ -1,12 +1,19 @@
 """Facet counts for the directory's filters (ARCHITECTURE.md §5).
 
 Each facet counts over the organisations that match every *other* active filter, so that ticking
-one more sector shows how many the choice would add. One grouped query per facet, whatever the
-number of options, plus the one shared query for the reference options.
+one more sector shows how many the choice would add. On SQLite: one grouped query per facet,
+whatever the number of options, plus the one shared query for the reference options.
+
+On PostgreSQL every facet whose own filter is not in use counts over the same set (the fully
+filtered list), so those facets share one statement that evaluates the search and filters once
+(a materialised CTE of the matching ids) and groups it per facet; a facet whose own filter is in
+use keeps its own query. At 100,000 organisations a common word was re-searched eight times
+before (docs/performance.md).
 """
 
 import re
 
+from django.db import connections
 from django.db.models import Count, Q
 
 from hubdir.cache_version import cached, data_version
@@ -24,6 +31,8 @@ CHOICE_FACETS = (
     ("local_authority", "local_authority", Organisation.LocalAuthority.choices),
 )
 
+CHOICE_FIELDS = {facet: field for facet, field, _choices in CHOICE_FACETS}
+
 # Through tables for the reference facets: (model, column pointing at the option).
 REFERENCE_LINKS = {
     "sector": (Organisation.sectors.through, "sector_id"),
@@ -31,6 +40,11 @@ REFERENCE_LINKS = {
     "regulatory": (Organisation.regulatory_marks.through, "regulatorymark_id"),
     "initiative": (Membership, "initiative_id"),
 }
+
+# The condition a link table's rows meet when their organisation is in the shared statement's CTE.
+# A semi-join: PostgreSQL cannot know the CTE's ids are unique, and a plain join made it expect
+# millions of rows and spend more time compiling the query (JIT) than running it.
+IN_MATCHES = "IN (SELECT id FROM facet_matches)"
 
 TOP_OPTIONS = 10
 
@@ -57,12 +71,26 @@ def facet_counts(filterset):
 
 
 def _facet_counts(filterset):
+    postgresql = connections[filterset.queryset.db].vendor == "postgresql"
+    counts = _shared_counts(filterset) if postgresql else {}
+    for facet in FACETS:
+        if facet not in counts:
+            counts[facet] = _own_counts(filterset, facet)
+    return _options(filterset, counts)
+
+
+def _per_facet_counts(filterset):
+    """One query per facet: the SQLite path, and what the shared PostgreSQL statement must equal."""
+    return _options(filterset, {facet: _own_counts(filterset, facet) for facet in FACETS})
+
+
+def _options(filterset, counts):
     facets = {}
     for facet in REFERENCE_FACETS:
-        facets[facet] = _reference_facet(filterset, facet)
-    for facet, field, choices in CHOICE_FACETS:
-        facets[facet] = _choice_facet(filterset, facet, field, choices)
-    facets["district"] = _district_facet(filterset)
+        facets[facet] = _reference_facet(filterset, facet, counts[facet])
+    for facet, _field, choices in CHOICE_FACETS:
+        facets[facet] = _choice_facet(filterset, facet, choices, counts[facet])
+    facets["district"] = _district_facet(filterset, counts["district"])
     return {facet: facets[facet] for facet in FACETS}
 
 
@@ -70,22 +98,96 @@ def _selected(filterset, facet):
     return set(filterset.cleaned(facet) or ())
 
 
-def _matching_ids(filterset, facet):
-    return filterset.queryset_without(facet).values("pk")
+# --- Counting ---------------------------------------------------------------------------------
+
+
+def _own_counts(filterset, facet):
+    """{option key: count} for `facet` over every active filter but its own, in one grouped query."""
+    matching = filterset.queryset_without(facet).values("pk")
+    if facet in REFERENCE_LINKS:
+        model, column = REFERENCE_LINKS[facet]
+        rows = model.objects.filter(organisation_id__in=matching).order_by().values_list(column)
+        return dict(rows.annotate(n=Count("pk")))
+    if facet == "district":
+        # Every district the public list holds is an option; the count applies the other filters.
+        rows = filterset.queryset.exclude(postcode_district="").order_by().values_list("postcode_district")
+        return dict(rows.annotate(n=Count("pk", filter=Q(pk__in=matching))))
+    rows = Organisation.objects.filter(pk__in=matching).order_by().values_list(CHOICE_FIELDS[facet])
+    return dict(rows.annotate(n=Count("pk")))
+
+
+def _shared_counts(filterset):
+    """{facet: {option key: count}} for every facet whose own filter is not in use, in one statement.
+
+    Those facets all count over the full filtered list, so it is computed once, as a CTE that
+    PostgreSQL must materialise (it would otherwise inline the search into every part). The CTE
+    carries the organisation columns the choice facets and districts group by, so those parts read
+    it alone; the reference facets count the rows of their link tables whose organisation is in it.
+    Facets whose own filter is in use are left to `_own_counts`. The filtered query is compiled by
+    Django, so user input only ever travels as parameters; the rest names tables and columns.
+    """
+    facets = [facet for facet in FACETS if not filterset.cleaned(facet)]
+    if not facets:
+        return {}
+    quote = connections[filterset.queryset.db].ops.quote_name
+    columns = [CHOICE_FIELDS[facet] for facet in facets if facet in CHOICE_FIELDS]
+    if "district" in facets:
+        columns.append("postcode_district")
+    # One row per organisation (every filter is a condition on the row or an EXISTS, never a join
+    # that could repeat it), so counting the CTE's rows counts organisations.
+    matches_sql, params = _compiled(filterset.queryset_without().values("pk", *columns))
+    parts = []
+    for facet in facets:
+        if facet in REFERENCE_LINKS:
+            model, column = REFERENCE_LINKS[facet]
+            organisation = quote(model._meta.get_field("organisation").column)
+            parts.append(_grouped(quote(column), quote(model._meta.db_table), f"{organisation} {IN_MATCHES}"))
+            params = (*params, facet)
+        elif facet in CHOICE_FIELDS:
+            parts.append(_grouped(quote(CHOICE_FIELDS[facet]), "facet_matches"))
+            params = (*params, facet)
+        else:
+            # Every district the public list holds is an option, with 0 where no match is in it.
+            district = quote("postcode_district")
+            parts.append(_grouped(district, "facet_matches", f"{district} <> ''"))
+            every_sql, every_params = _compiled(
+                filterset.queryset.exclude(postcode_district="").values("postcode_district").distinct()
+            )
+            parts.append(f"SELECT %s, every.district, 0 FROM ({every_sql}) AS every (district)")  # noqa: S608
+            params = (*params, facet, facet, *every_params)
+    # The column list names the CTE's columns: the compiled query calls the first one "pk".
+    names = ", ".join(["id", *(quote(column) for column in columns)])
+    sql = f"WITH facet_matches ({names}) AS MATERIALIZED ({matches_sql}) " + " UNION ALL ".join(
+        f"({part})" for part in parts
+    )
+    counts = {facet: {} for facet in facets}
+    with connections[filterset.queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        for facet, key, n in cursor.fetchall():
+            key = int(key) if facet in REFERENCE_LINKS else key
+            counts[facet][key] = counts[facet].get(key, 0) + n
+    return counts
+
+
+def _grouped(key, table, condition="TRUE"):
+    """One part of the shared statement: (facet, option key as text, count) per option."""
+    return f"SELECT %s, {key}::text, count(*) FROM {table} WHERE {condition} GROUP BY 2"  # noqa: S608 — names, no input
+
+
+def _compiled(queryset):
+    """(SQL, params) of an unordered queryset, as Django would run it."""
+    query = queryset.order_by().query
+    return query.get_compiler(using=queryset.db).as_sql()
+
+
+# --- Options ----------------------------------------------------------------------------------
 
 
 def _ordered(options):
     return sorted(options, key=lambda option: (-option["count"], option["label"].lower()))
 
 
-def _reference_facet(filterset, facet):
-    model, column = REFERENCE_LINKS[facet]
-    counts = dict(
-        model.objects.filter(organisation_id__in=_matching_ids(filterset, facet))
-        .order_by()
-        .values_list(column)
-        .annotate(n=Count("pk"))
-    )
+def _reference_facet(filterset, facet, counts):
     selected = _selected(filterset, facet)
     options = [
         {"value": slug, "label": name, "count": counts.get(pk, 0), "selected": slug in selected}
@@ -96,13 +198,7 @@ def _reference_facet(filterset, facet):
     return _ordered(options)
 
 
-def _choice_facet(filterset, facet, field, choices):
-    counts = dict(
-        Organisation.objects.filter(pk__in=_matching_ids(filterset, facet))
-        .order_by()
-        .values_list(field)
-        .annotate(n=Count("pk"))
-    )
+def _choice_facet(filterset, facet, choices, counts):
     selected = _selected(filterset, facet)
     options = [
         {"value": value, "label": str(label), "count": counts.get(value, 0), "selected": value in selected}
@@ -112,15 +208,7 @@ def _choice_facet(filterset, facet, field, choices):
     return options
 
 
-def _district_facet(filterset):
-    # Every district the public list holds is an option; the count applies the other filters.
-    rows = (
-        filterset.queryset.exclude(postcode_district="")
-        .order_by()
-        .values_list("postcode_district")
-        .annotate(n=Count("pk", filter=Q(pk__in=_matching_ids(filterset, "district"))))
-    )
-    counts = dict(rows)
+def _district_facet(filterset, counts):
     selected = _selected(filterset, "district")
     options = [
         {

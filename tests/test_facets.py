@@ -1,10 +1,18 @@
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
-from organisations.facets import FACETS, facet_counts, split_top
+from organisations.facets import FACETS, _facet_counts, _per_facet_counts, facet_counts, split_top
 from organisations.filters import OrganisationFilter
 from organisations.models import Organisation, Status
-from tests.factories import InitiativeFactory, MembershipFactory, OrganisationFactory, SectorFactory
+from tests.factories import (
+    CareSettingFactory,
+    InitiativeFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    RegulatoryMarkFactory,
+    SectorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +113,114 @@ def test_large_facets_show_the_top_ten_and_keep_selected_options_visible():
     assert [o["value"] for o in shown] == [str(n) for n in range(10)] + ["15"]
     assert len(more) == 9
     assert split_top(options[:11]) == (options[:11], [])
+
+
+# --- PostgreSQL: one shared statement for the facets whose own filter is not in use --------------
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the shared facet statement runs on PostgreSQL"
+)
+
+COMBINATIONS = [
+    "",
+    "q=health",
+    "q=health&sector=medtech",
+    "q=health&type=company&district=LS1",
+    "q=care&type=company&type=charity&size=small",
+    "initiative=nexus",
+    "q=care&initiative=nexus&local_authority=leeds",
+    "sector=medtech&sector=genomics&care_setting=home&regulatory=ce-mark",
+    "sector=retired",
+    "district=LS99",
+    "district=LS11&hq_leeds=1&founded_min=2000",
+    "q=zzzqqxx",
+    "q=the+and+of",
+    "q=-health",
+    'q="health care"',
+    "q=health+or+robotics",
+    "q=heal",
+    "q=robotics&sort=name",
+    "type=company&size=micro&local_authority=leeds&district=LS1&sector=medtech&initiative=nexus"
+    "&care_setting=home&regulatory=ce-mark",
+]
+
+
+@pytest.fixture
+def varied_directory():
+    """Forty organisations spread over every facet, some of them not published."""
+    sectors = [
+        SectorFactory(name="Medtech", slug="medtech"),
+        SectorFactory(name="Genomics", slug="genomics"),
+        SectorFactory(name="Robotics", slug="robotics"),
+        SectorFactory(name="Retired", slug="retired", is_active=False),
+    ]
+    settings = [
+        CareSettingFactory(name="Home", slug="home"),
+        CareSettingFactory(name="Hospital", slug="hospital"),
+    ]
+    marks = [
+        RegulatoryMarkFactory(name="CE mark", slug="ce-mark"),
+        RegulatoryMarkFactory(name="DTAC", slug="dtac"),
+    ]
+    initiatives = [
+        InitiativeFactory(name="Nexus", slug="nexus"),
+        InitiativeFactory(name="Accelerator", slug="acc"),
+    ]
+    InitiativeFactory(name="Draft hub", slug="draft-hub", status=Status.DRAFT)
+    words = ["Health", "Care", "Health Care", "Robotics", "Bio"]
+    postcodes = ["LS1 4AP", "LS2 9JT", "LS11 5DR", "BD1 1HY", ""]
+    types = [Organisation.Type.COMPANY, Organisation.Type.CHARITY, Organisation.Type.NHS]
+    for n in range(40):
+        organisation = OrganisationFactory(
+            name=f"{words[n % 5]} Organisation {n}",
+            organisation_type=types[n % 3],
+            employees_band=["micro", "small", "", "large"][n % 4],
+            local_authority=["leeds", "bradford", ""][n % 3],
+            postcode=postcodes[n % 7 % 5],
+            headquartered_in_leeds=n % 2 == 0,
+            founded_year=1990 + n,
+            status=Status.PUBLISHED if n % 9 else Status.DRAFT,
+            sectors=[sectors[n % 4]] + ([sectors[(n + 1) % 4]] if n % 3 == 0 else []),
+        )
+        organisation.care_settings.set(settings[: n % 3])
+        organisation.regulatory_marks.set(marks[n % 2 : n % 2 + 1] if n % 5 else [])
+        for initiative in initiatives[: n % 3]:
+            MembershipFactory(organisation=organisation, initiative=initiative)
+
+
+@on_postgresql
+@pytest.mark.parametrize("query", COMBINATIONS)
+def test_it_counts_every_facet_as_the_per_facet_queries_do(varied_directory, query):
+    shared = _facet_counts(OrganisationFilter(QueryDict(query)))
+    per_facet = _per_facet_counts(OrganisationFilter(QueryDict(query)))
+    assert shared == per_facet
+
+
+@on_postgresql
+def test_it_compares_counts_that_are_not_all_zero(varied_directory):
+    counts = _facet_counts(OrganisationFilter(QueryDict("q=health")))
+    assert by_value(counts["sector"])["medtech"]["count"] > 0
+    assert by_value(counts["initiative"])["nexus"]["count"] > 0
+    assert by_value(counts["district"])["LS1"]["count"] > 0
+    assert by_value(counts["type"])["charity"]["count"] > 0
+
+
+@on_postgresql
+def test_it_counts_the_facets_without_a_filter_of_their_own_in_one_statement(
+    varied_directory, django_assert_num_queries
+):
+    filterset = OrganisationFilter(QueryDict("q=health&hq_leeds=1"))
+    filterset.reference_options  # noqa: B018 — the options' one query, shared with the page
+    with django_assert_num_queries(1):
+        _facet_counts(filterset)
+
+
+@on_postgresql
+def test_it_counts_each_facet_with_a_filter_of_its_own_in_its_own_query(
+    varied_directory, django_assert_num_queries
+):
+    filterset = OrganisationFilter(QueryDict("q=health&type=company&sector=medtech"))
+    filterset.reference_options  # noqa: B018
+    # The shared statement for six facets, then one query each for type and sector.
+    with django_assert_num_queries(3):
+        _facet_counts(filterset)
