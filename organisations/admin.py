@@ -169,7 +169,7 @@ class LikelyDuplicateFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(pk__in=list(duplicates.likely_duplicate_map()))
+            return queryset.filter(pk__in=duplicates.flagged_ids(queryset))
         return queryset
 
 

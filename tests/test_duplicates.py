@@ -136,3 +136,32 @@ def test_real_leeds_pairs_are_not_flagged_in_admin(client, django_user_model):
     for org in (ltht, lch):
         page = client.get(reverse("admin:organisations_organisation_change", args=[org.pk])).content.decode()
         assert "This may be a duplicate of" not in page
+
+
+@pytest.mark.django_db
+def test_the_admin_filter_copes_with_more_flagged_rows_than_sqlite_takes_variables(
+    client, django_user_model, monkeypatch
+):
+    import sqlite3
+
+    from django.db import connection
+
+    from organisations import duplicates
+
+    avacta = OrganisationFactory(name="Avacta Group")
+    flagged = {avacta.pk: {}, **{pk: {} for pk in range(10**6, 10**6 + 40_000)}}
+    monkeypatch.setattr(duplicates, "likely_duplicate_map", lambda: flagged)
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.org", "unused-pw"))
+    limit = None
+    if connection.vendor == "sqlite":
+        # SQLite's default build takes 32,766 bound variables; some Python builds allow more.
+        connection.ensure_connection()
+        limit = connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
+    try:
+        response = client.get(reverse("admin:organisations_organisation_changelist"), {"duplicates": "yes"})
+    finally:
+        if limit is not None:
+            connection.connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
+
+    assert response.status_code == 200
+    assert [org.pk for org in response.context["cl"].result_list] == [avacta.pk]
