@@ -53,7 +53,7 @@ def update_rows(model, objs, fields):
     quote = connection.ops.quote_name
     pk = model._meta.pk
     columns = [pk, *(model._meta.get_field(name) for name in fields)]
-    casts = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in columns)
+    casts = ", ".join(_array_placeholder(field) for field in columns)
     names = ", ".join(quote(field.column) for field in columns)
     assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns[1:])
     table, key = quote(model._meta.db_table), quote(pk.column)
@@ -76,14 +76,21 @@ def insert_pairs(model, columns, rows):
     if not rows:
         return
     quote = connection.ops.quote_name
+    fields = [model._meta.get_field(column) for column in columns]
     # Names come from model metadata; every value is a bound parameter.
-    insert = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})"
+    insert = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            first, second = zip(*rows, strict=True)
+            arrays = ", ".join(_array_placeholder(field) for field in fields)
             cursor.execute(
-                f"{insert} SELECT * FROM UNNEST(%s::bigint[], %s::bigint[])",  # noqa: S608
-                [list(first), list(second)],
+                f"{insert} SELECT * FROM UNNEST({arrays})",  # noqa: S608
+                [list(values) for values in zip(*rows, strict=True)],
             )
         else:
             cursor.executemany(f"{insert} VALUES (%s, %s)", rows)
+
+
+def _array_placeholder(field):
+    """`%s::type[]` for one column's values as a PostgreSQL array, as Django's own UNNEST insert writes
+    it: without the type's length, so that no value is cut short (varchar[], not varchar(200)[])."""
+    return f"%s::{field.db_type(connection).split('(')[0]}[]"
