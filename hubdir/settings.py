@@ -6,6 +6,7 @@ Everything that differs between a laptop, CI and production comes from the envir
 
 import datetime
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -63,7 +64,7 @@ if DEBUG:
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "hubdir.apps.DirectoryAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "core",
     "organisations",
     "initiatives",
 ]
@@ -101,7 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "hubdir.cache_version.DataVersionMiddleware",
+    "core.dataversion.DataVersionMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -184,6 +186,10 @@ DIRECTORY_CONTACT_EMAIL = env_str("DJANGO_CONTACT_EMAIL", "directory@leedshealth
 # Staff who hear about new public suggestions.
 STAFF_NOTIFICATION_EMAILS = env_list("DJANGO_STAFF_EMAILS", "curators@localhost")
 
+# Uploaded CSV files wait here between the admin's preview and its confirmation: outside MEDIA_ROOT,
+# so an upload is never served. With several app servers, point it at storage they share.
+CSV_IMPORT_DIR = Path(env_str("DJANGO_CSV_IMPORT_DIR", str(Path(tempfile.gettempdir()) / "hubdir-imports")))
+
 # The directory's own source data, used by build_fixtures.
 SHARED_DATA_DIR = Path(env_str("HUBDIR_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data")))
 # Reference data and the real Leeds entries (`manage.py build_fixtures` regenerates the latter).
@@ -247,7 +253,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # The same trusted-proxy rule as every other client-IP decision (no django-ipware needed).
-AXES_CLIENT_IP_CALLABLE = "hubdir.client_ip.get_client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.get_client_ip"
 
 # --- Read-only JSON API (ARCHITECTURE.md §8). No anonymous throttling: reads are cheap and public. ---
 REST_FRAMEWORK = {
@@ -257,9 +263,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "hubdir.api.pagination.FacetedPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.PagePagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "hubdir.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Leeds Health Tech Directory API",

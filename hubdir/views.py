@@ -1,49 +1,18 @@
-"""Site-wide pages: home, about, privacy, accessibility, and the error pages."""
+"""Site-wide pages that draw on every app: home, statistics, about, privacy, accessibility, errors."""
 
-from django.db.models import Count, Q
 from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.urls import reverse
 from django.views.generic import TemplateView
 
-from hubdir.cache_version import cached, data_version
+from core.dataversion import cached
+from initiatives import stats as initiative_stats
 from initiatives.models import Initiative, KeyFigure
-from organisations.models import Organisation, Sector, Status
-from organisations.views import with_card_relations
+from organisations import stats as organisation_stats
+from organisations.models import Organisation, Sector
 
 NEWEST_ON_HOME = 6
-
-
-def public_key_figures():
-    """Figures about the ecosystem as their sources report them; none tied to an unpublished initiative."""
-    return KeyFigure.objects.filter(
-        Q(initiative__isnull=True) | Q(initiative__status=Status.PUBLISHED)
-    ).select_related("initiative")
-
-
-def cached_while_unchanged(name, compute):
-    """Counts over every published organisation, kept until the data changes (hubdir/cache_version.py)."""
-    version = data_version()
-    return compute() if version is None else cached(name, name, compute, version=version)
-
-
-def sectors_in_use():
-    return list(
-        Sector.objects.active()
-        .annotate(organisation_count=Count("organisations", filter=Q(organisations__status=Status.PUBLISHED)))
-        .filter(organisation_count__gt=0)
-        .order_by("name")
-    )
-
-
-def initiatives_with_member_counts():
-    return list(
-        Initiative.objects.published()
-        .annotate(
-            member_count=Count("memberships", filter=Q(memberships__organisation__status=Status.PUBLISHED))
-        )
-        .order_by("name")
-    )
 
 
 class HomeView(TemplateView):
@@ -53,13 +22,42 @@ class HomeView(TemplateView):
         context = super().get_context_data(**kwargs)
         published = Organisation.objects.published()
         context.update(
-            organisation_count=cached_while_unchanged("home-count", published.count),
-            initiatives=cached_while_unchanged("home-initiatives", initiatives_with_member_counts),
-            key_figures=list(public_key_figures()),
-            newest=list(with_card_relations(published.order_by("-created_at", "-pk"))[:NEWEST_ON_HOME]),
-            sectors=cached_while_unchanged("home-sectors", sectors_in_use),
+            organisation_count=cached("home-count", "home-count", published.count),
+            initiatives=cached(
+                "home-initiatives",
+                "home-initiatives",
+                lambda: list(Initiative.objects.published().with_member_count().order_by("name")),
+            ),
+            key_figures=list(KeyFigure.objects.public()),
+            newest=list(published.with_card_relations().order_by("-created_at", "-pk")[:NEWEST_ON_HOME]),
+            sectors=cached(
+                "home-sectors",
+                "home-sectors",
+                lambda: list(Sector.objects.active().in_use().order_by("name")),
+            ),
         )
         return context
+
+
+class StatsView(TemplateView):
+    """/stats/ — Leeds health tech in numbers: the directory's own counts beside reported figures."""
+
+    template_name = "stats/stats.html"
+
+    def get_context_data(self, **kwargs):
+        totals = organisation_stats.directory_totals()
+        counts = initiative_stats.initiative_counts()
+        return super().get_context_data(
+            totals=totals,
+            all_url=reverse("organisations:organisation-list"),
+            companies_url=organisation_stats.list_url(type="company"),
+            companies_phrase=organisation_stats.companies_phrase(
+                totals["organisations"], totals["companies"]
+            ),
+            charts=[*organisation_stats.charts(totals), initiative_stats.initiative_chart(counts)],
+            key_figures=initiative_stats.key_figure_comparisons(totals, counts),
+            **kwargs,
+        )
 
 
 class AboutView(TemplateView):
@@ -75,7 +73,10 @@ class AboutView(TemplateView):
             .distinct()
         )
         figure_sources = (
-            public_key_figures().order_by("source_name").values_list("source_name", "source_url").distinct()
+            KeyFigure.objects.public()
+            .order_by("source_name")
+            .values_list("source_name", "source_url")
+            .distinct()
         )
         context.update(
             organisation_sources=list(organisation_sources),

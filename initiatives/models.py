@@ -2,18 +2,45 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from organisations.models import Status, unique_slug
-from organisations.validators import validate_http_url
+from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
+from core.slugs import unique_slug
+from core.validators import validate_http_url
 
 
-class InitiativeQuerySet(models.QuerySet):
-    def published(self):
-        return self.filter(status=Status.PUBLISHED)
+class InitiativeQuerySet(PublishingQuerySet):
+    def with_member_count(self):
+        """Each initiative with `member_count`, its published member organisations."""
+        return self.annotate(
+            member_count=models.Count(
+                "memberships", filter=models.Q(memberships__organisation__status=Status.PUBLISHED)
+            )
+        )
+
+    def with_public_hosts(self):
+        """Prefetch each initiative's published hosts as `public_hosts`, by name."""
+        organisation = self.model._meta.get_field("hosts").related_model
+        return self.prefetch_related(
+            models.Prefetch(
+                "hosts", queryset=organisation.objects.published().order_by("name"), to_attr="public_hosts"
+            )
+        )
+
+    def with_public_people(self):
+        """Published hosts (`public_hosts`) and the memberships of published organisations
+        (`public_memberships`), each by name."""
+        return self.with_public_hosts().prefetch_related(
+            models.Prefetch(
+                "memberships",
+                queryset=Membership.objects.of_published_organisations()
+                .select_related("organisation")
+                .order_by("organisation__name"),
+                to_attr="public_memberships",
+            ),
+        )
 
 
-class InitiativeManager(models.Manager.from_queryset(InitiativeQuerySet)):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
+class InitiativeManager(NaturalKeyManager.from_queryset(InitiativeQuerySet)):
+    pass
 
 
 class Initiative(models.Model):
@@ -77,14 +104,27 @@ class Initiative(models.Model):
         super().save(*args, **kwargs)
 
 
-class MembershipManager(models.Manager):
+class MembershipQuerySet(models.QuerySet):
+    def of_published_organisations(self):
+        return self.filter(organisation__status=Status.PUBLISHED)
+
+
+class MembershipManager(models.Manager.from_queryset(MembershipQuerySet)):
     def get_by_natural_key(self, organisation_slug, initiative_slug):
         return self.get(organisation__slug=organisation_slug, initiative__slug=initiative_slug)
 
 
-class KeyFigureManager(models.Manager):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
+class KeyFigureQuerySet(models.QuerySet):
+    def public(self):
+        """Figures about the ecosystem as their sources report them; none tied to an unpublished
+        initiative."""
+        return self.filter(
+            models.Q(initiative__isnull=True) | models.Q(initiative__status=Status.PUBLISHED)
+        ).select_related("initiative")
+
+
+class KeyFigureManager(NaturalKeyManager.from_queryset(KeyFigureQuerySet)):
+    pass
 
 
 class Membership(models.Model):

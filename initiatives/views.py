@@ -1,13 +1,6 @@
-from django.db.models import Count, Prefetch, Q
 from django.views.generic import DetailView, ListView
 
-from organisations.models import Contact, Organisation, Status
-
-from .models import Initiative, KeyFigure, Membership
-
-
-def public_member_count():
-    return Count("memberships", filter=Q(memberships__organisation__status=Status.PUBLISHED))
+from .models import Initiative, Membership
 
 
 class InitiativeListView(ListView):
@@ -15,12 +8,7 @@ class InitiativeListView(ListView):
     context_object_name = "initiatives"
 
     def get_queryset(self):
-        return (
-            Initiative.objects.published()
-            .annotate(member_count=public_member_count())
-            .prefetch_related(Prefetch("hosts", queryset=Organisation.objects.published().order_by("name")))
-            .order_by("name")
-        )
+        return Initiative.objects.published().with_member_count().with_public_hosts().order_by("name")
 
 
 class InitiativeDetailView(DetailView):
@@ -28,25 +16,18 @@ class InitiativeDetailView(DetailView):
     context_object_name = "initiative"
 
     def get_queryset(self):
-        return Initiative.objects.published().prefetch_related(
-            Prefetch("hosts", queryset=Organisation.objects.published().order_by("name"))
-        )
+        return Initiative.objects.published().with_public_people()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         initiative = self.object
-        memberships = list(
-            initiative.memberships.filter(organisation__status=Status.PUBLISHED)
-            .select_related("organisation")
-            .order_by("organisation__name")
-        )
-        hosts = list(initiative.hosts.all())
+        memberships, hosts = initiative.public_memberships, initiative.public_hosts
         context.update(
             hosts=hosts_with_roles(hosts, memberships),
             member_groups=members_by_role(memberships, hosts=hosts),
             member_count=len(memberships),
-            key_figures=list(KeyFigure.objects.filter(initiative=initiative)),
-            contacts=list(Contact.objects.public().filter(initiative=initiative)),
+            key_figures=list(initiative.key_figures.all()),
+            contacts=list(initiative.contacts.public()),
         )
         return context
 

@@ -18,9 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from initiatives.models import Membership
-
-from . import duplicates, services
+# The moderation queue's admin lives in its own module; importing it registers it.
+from . import admin_submissions, duplicates, services  # noqa: F401
 from .admin_import import OrganisationImportExportMixin
 from .forms import OrganisationAdminForm
 from .models import (
@@ -180,7 +179,7 @@ class ContactInline(admin.TabularInline):
 
 
 class MembershipInline(admin.TabularInline):
-    model = Membership
+    model = Organisation.membership_model()
     fields = ["initiative", "role", "since", "source_url"]
     autocomplete_fields = ["initiative"]
     extra = 0
@@ -435,7 +434,3 @@ class ContactAdmin(SimpleHistoryAdmin):
             f"scrubbed them from {counted(scrubbed, 'submission')}.",
             messages.SUCCESS,
         )
-
-
-# The moderation queue registers SubmissionAdmin in its own module.
-from . import admin_submissions  # noqa: E402, F401

@@ -5,7 +5,6 @@ in csv_io: the preview is a dry run, the confirmation imports the same stored fi
 """
 
 import datetime
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -25,9 +24,7 @@ PREVIEW_ROWS = 1000
 
 
 def upload_dir():
-    # Outside MEDIA_ROOT: an uploaded file is never served. With several app servers, point
-    # CSV_IMPORT_DIR at storage they share (or keep sessions sticky).
-    directory = Path(getattr(settings, "CSV_IMPORT_DIR", Path(tempfile.gettempdir()) / "hubdir-imports"))
+    directory = Path(settings.CSV_IMPORT_DIR)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     return directory
 

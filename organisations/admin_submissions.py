@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from .forms import SuggestUpdateForm
@@ -101,6 +101,7 @@ def reject_submission(*, submission, user, reason):
     return submission
 
 
+@admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
     list_display = ["summary", "kind", "state", "created_at", "reviewed_by", "reviewed_at"]
     list_filter = ["state", "kind"]
@@ -213,11 +214,4 @@ class SubmissionAdmin(admin.ModelAdmin):
     def organisation_admin_url(self, organisation):
         if organisation is None:
             return ""
-        try:
-            return reverse("admin:organisations_organisation_change", args=[organisation.pk])
-        except NoReverseMatch:
-            return ""
-
-
-if not admin.site.is_registered(Submission):
-    admin.site.register(Submission, SubmissionAdmin)
+        return reverse("admin:organisations_organisation_change", args=[organisation.pk])

@@ -31,11 +31,16 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
-from initiatives.models import Initiative, Membership
+from core.validators import normalise_companies_house_number, postcode_district
 
+from . import search
 from .bulk import copy_to_history, insert_pairs, update_rows
 from .models import CareSetting, Organisation, OrganisationSlugRedirect, RegulatoryMark, Sector, Status
-from .validators import normalise_companies_house_number, postcode_district
+from .permissions import can_publish
+
+# Memberships belong to the initiatives app, which builds on this one: reached through the relation.
+Membership = Organisation.membership_model()
+Initiative = Organisation.initiative_model()
 
 CSV_COLUMNS = [
     "name",
@@ -270,10 +275,6 @@ def user_can_publish(user):
     if user is None:
         # The command run without --user is an operator's import with full rights.
         return True
-    try:
-        from .permissions import can_publish
-    except ImportError:
-        return user.has_perm("organisations.publish_organisation")
     return can_publish(user)
 
 
@@ -900,13 +901,7 @@ def _forget_logged_queries():
 
 def refresh_search_index():
     """Rebuild the search index and vocabulary (the search module's triggers handle the rest)."""
-    try:
-        from . import search
-    except ImportError:
-        return
-    rebuild = getattr(search, "rebuild_index", None)
-    if rebuild is not None:
-        rebuild()
+    search.rebuild_index()
 
 
 def _binary(file):

@@ -25,6 +25,8 @@ from django.db import connections
 from django.db.models import Count, Max, Q
 from django.db.models.expressions import RawSQL
 
+from .models import Organisation
+
 NAME_THRESHOLD = 0.6
 
 # Removed before names are compared: they say what kind of body it is, not which one.
@@ -349,8 +351,6 @@ def _candidate_entries(queryset):
 
 def likely_duplicate_map(queryset=None):
     """find_duplicates() over the whole directory, cached until any organisation changes."""
-    from .models import Organisation
-
     queryset = Organisation.objects.all() if queryset is None else queryset
     version = queryset.aggregate(count=Count("pk"), changed=Max("updated_at"))
     key = "organisations:duplicates:{}:{}".format(
@@ -383,8 +383,6 @@ def likely_twins(organisation):
 
     Looks only at entries that could match: the same number, the same host, or a name sharing the
     start of one of its words (a name similar enough always does)."""
-    from .models import Organisation
-
     me = Entry.from_organisation(organisation)
     query = Q()
     if me.companies_house_number:

@@ -16,8 +16,7 @@ import re
 from django.db import connections
 from django.db.models import Count, Q
 
-from hubdir.cache_version import cached, data_version
-from initiatives.models import Membership
+from core.dataversion import cached
 
 from .filters import REFERENCE_FACETS
 from .models import Organisation
@@ -38,7 +37,7 @@ REFERENCE_LINKS = {
     "sector": (Organisation.sectors.through, "sector_id"),
     "care_setting": (Organisation.care_settings.through, "caresetting_id"),
     "regulatory": (Organisation.regulatory_marks.through, "regulatorymark_id"),
-    "initiative": (Membership, "initiative_id"),
+    "initiative": (Organisation.membership_model(), "initiative_id"),
 }
 
 # The condition a link table's rows meet when their organisation is in the shared statement's CTE.
@@ -58,16 +57,11 @@ def facet_counts(filterset):
     Reference facets and districts are ordered by count, then label (their top 10 are shown
     first); the short choice facets keep their natural order.
 
-    Cached per filtered query under the data version (hubdir/cache_version.py), which any write
+    Cached per filtered query under the data version (core/dataversion.py), which any write
     to the data behind the counts changes: at 100,000 organisations they cost more than the page.
     """
-    version = data_version()
-    if version is None:
-        return _facet_counts(filterset)
     query = str(filterset.queryset_without().query)
-    return cached(
-        "facets", query, lambda: _facet_counts(filterset), version=version, timeout=FACET_CACHE_SECONDS
-    )
+    return cached("facets", query, lambda: _facet_counts(filterset), timeout=FACET_CACHE_SECONDS)
 
 
 def _facet_counts(filterset):

@@ -17,9 +17,7 @@ from django.db.models.functions import Lower
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 
-from initiatives.models import Initiative, Membership
-
-from .models import CareSetting, Organisation, RegulatoryMark, Sector
+from .models import CareSetting, Organisation, RegulatoryMark, Sector, Status
 from .search import search
 
 # Longer queries are truncated on pages and refused by the API; nobody types 200 characters
@@ -56,7 +54,7 @@ def reference_options_query():
         )
 
     return rows(Sector.objects.all(), "sector", F("is_active")).union(
-        rows(Initiative.objects.published(), "initiative", Value(True)),
+        rows(Organisation.initiative_model().objects.published(), "initiative", Value(True)),
         rows(CareSetting.objects.all(), "care_setting", F("is_active")),
         rows(RegulatoryMark.objects.all(), "regulatory", F("is_active")),
         all=True,
@@ -221,10 +219,8 @@ class OrganisationFilter(django_filters.FilterSet):
         )
 
     def filter_initiative(self, queryset, name, value):
-        memberships = Membership.objects.filter(
-            organisation_id=OuterRef("pk"),
-            initiative__slug__in=value,
-            initiative__in=Initiative.objects.published(),
+        memberships = Organisation.membership_model().objects.filter(
+            organisation_id=OuterRef("pk"), initiative__slug__in=value, initiative__status=Status.PUBLISHED
         )
         return queryset.filter(Exists(memberships))
 

@@ -5,7 +5,8 @@ from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from . import validators
+from core import validators
+
 from .images import (
     LOGO_FIELDS,
     MAX_LOGO_BYTES,

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from .models import Organisation
+
 MAX_LOGO_BYTES = 5 * 1024 * 1024
 MAX_LOGO_PIXELS = 25_000_000
 THUMBNAIL_SIZES = {"logo_thumbnail_small": 96, "logo_thumbnail_large": 320}
@@ -125,8 +127,6 @@ def process_logo(uploaded_file):
 
 
 def _storage():
-    from .models import Organisation
-
     return Organisation._meta.get_field("logo").storage
 
 

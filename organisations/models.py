@@ -2,13 +2,15 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Prefetch
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from . import validators
+from core import validators
+from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
+from core.slugs import unique_slug
 
 
 class SearchDocumentField(SearchVectorField):
@@ -23,22 +25,25 @@ class SearchDocumentField(SearchVectorField):
         return "TextField"
 
 
-class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    ARCHIVED = "archived", "Archived"
-
-
 class ReferenceQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
+    def with_published_count(self):
+        """Each row with `organisation_count`, how many published organisations carry it."""
+        return self.annotate(
+            organisation_count=models.Count(
+                "organisations", filter=models.Q(organisations__status=Status.PUBLISHED)
+            )
+        )
 
-class ReferenceManager(models.Manager.from_queryset(ReferenceQuerySet)):
-    """Reference rows are addressed by slug in fixtures and CSV files."""
+    def in_use(self):
+        """Rows that at least one published organisation carries, with their counts."""
+        return self.with_published_count().filter(organisation_count__gt=0)
 
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
+
+class ReferenceManager(NaturalKeyManager.from_queryset(ReferenceQuerySet)):
+    pass
 
 
 class ReferenceModel(models.Model):
@@ -82,27 +87,7 @@ class RegulatoryMark(ReferenceModel):
     pass
 
 
-def unique_slug(model, name, *, exclude_pk=None, max_length=200):
-    """A slug from `name` that no other row of `model` uses: 'x', then 'x-2', 'x-3'…"""
-    base = (slugify(name) or "organisation")[: max_length - 6].strip("-") or "organisation"
-    candidate, suffix = base, 2
-    taken = model.objects.exclude(pk=exclude_pk) if exclude_pk else model.objects.all()
-    while taken.filter(slug=candidate).exists():
-        candidate, suffix = f"{base}-{suffix}", suffix + 1
-    return candidate
-
-
-class OrganisationQuerySet(models.QuerySet):
-    def published(self):
-        """What the public may see: the one place that decides it."""
-        return self.filter(status=Status.PUBLISHED)
-
-    def drafts(self):
-        return self.filter(status=Status.DRAFT)
-
-    def archived(self):
-        return self.filter(status=Status.ARCHIVED)
-
+class OrganisationQuerySet(PublishingQuerySet):
     def demo(self):
         return self.filter(is_demo=True)
 
@@ -110,8 +95,23 @@ class OrganisationQuerySet(models.QuerySet):
         cutoff = timezone.localdate() - timezone.timedelta(days=round(months * 30.44))
         return self.filter(models.Q(last_verified_on__isnull=True) | models.Q(last_verified_on__lt=cutoff))
 
-    def with_public_relations(self):
-        return self.select_related("parent").prefetch_related("sectors")
+    def public_memberships(self):
+        """Prefetch of each organisation's memberships of published initiatives, as
+        `public_memberships`, ordered by initiative name."""
+        return Prefetch(
+            "memberships",
+            queryset=self.model.membership_model()
+            .objects.filter(initiative__status=Status.PUBLISHED)
+            .select_related("initiative")
+            .order_by("initiative__name"),
+            to_attr="public_memberships",
+        )
+
+    def with_card_relations(self):
+        """What a result card shows (sectors, published initiatives), in two queries for any page."""
+        return self.prefetch_related(
+            Prefetch("sectors", queryset=Sector.objects.order_by("name")), self.public_memberships()
+        )
 
     def search(self, q):
         """Matches for a visitor's query, annotated with `search_rank` (organisations/search.py)."""
@@ -119,10 +119,13 @@ class OrganisationQuerySet(models.QuerySet):
 
         return search(self, q)
 
+    def counts_by(self, field):
+        """{value: number of organisations} for one column, in one grouped query."""
+        return dict(self.order_by().values_list(field).annotate(n=models.Count("pk")))
 
-class OrganisationManager(models.Manager.from_queryset(OrganisationQuerySet)):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
+
+class OrganisationManager(NaturalKeyManager.from_queryset(OrganisationQuerySet)):
+    pass
 
 
 class Organisation(models.Model):
@@ -258,6 +261,16 @@ class Organisation(models.Model):
     @property
     def is_public(self):
         return self.status == Status.PUBLISHED
+
+    # Memberships and initiatives belong to the initiatives app, which builds on this one: this
+    # app reaches them through the relation rather than by importing that app.
+    @classmethod
+    def membership_model(cls):
+        return cls._meta.get_field("memberships").related_model
+
+    @classmethod
+    def initiative_model(cls):
+        return cls.membership_model()._meta.get_field("initiative").related_model
 
     @property
     def alternative_names_list(self):

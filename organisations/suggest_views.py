@@ -3,54 +3,40 @@
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.generic import FormView, TemplateView
+from django_ratelimit.core import is_ratelimited
+
+from core.client_ip import ratelimit_key
 
 from .forms import SuggestOrganisationForm, SuggestUpdateForm
 from .models import Organisation, Submission
 
 logger = logging.getLogger(__name__)
 
-RATE_LIMIT = 5
-RATE_WINDOW_SECONDS = 60 * 60
+# Suggestions accepted from one client address.
+SUGGESTION_RATE = "5/h"
 
 
-def _client_ip(request):
-    from hubdir.client_ip import get_client_ip
-
-    return get_client_ip(request)
-
-
-def _rate_key(request):
-    return f"suggest-rate:{_client_ip(request) or 'unknown'}"
+def over_limit(request, *, count):
+    """Has this address used up its suggestions? With `count`, this one is counted in the same
+    atomic step, so simultaneous posts cannot all slip under the limit."""
+    return is_ratelimited(
+        request, group="suggestions", key=ratelimit_key, rate=SUGGESTION_RATE, method="POST", increment=count
+    )
 
 
-def rate_limited(request):
-    return cache.get(_rate_key(request), 0) >= RATE_LIMIT
-
-
-def count_submission(request):
-    key = _rate_key(request)
-    if not cache.add(key, 1, RATE_WINDOW_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, RATE_WINDOW_SECONDS)
+def refuse(request):
+    return render(request, "organisations/suggest_rate_limited.html", status=429)
 
 
 def notify_staff(request, submission):
     """Tell the curators; a mail failure never loses the submission."""
     if not settings.STAFF_NOTIFICATION_EMAILS:
         return
-    try:
-        link = request.build_absolute_uri(
-            reverse("admin:organisations_submission_change", args=[submission.pk])
-        )
-    except NoReverseMatch:
-        link = request.build_absolute_uri("/admin/")
+    link = request.build_absolute_uri(reverse("admin:organisations_submission_change", args=[submission.pk]))
     subject = " ".join(f"New suggestion: {submission}".split())[:150]
     body = (
         f"A visitor suggested {submission.get_kind_display().lower()}.\n\n"
@@ -68,12 +54,13 @@ class SuggestionMixin:
     submission_kind = None
 
     def post(self, request, *args, **kwargs):
-        if rate_limited(request):
-            return render(request, "organisations/suggest_rate_limited.html", status=429)
+        if over_limit(request, count=False):
+            return refuse(request)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        count_submission(self.request)
+        if over_limit(self.request, count=True):
+            return refuse(self.request)
         if not form.is_bot:
             submission = Submission.objects.create(
                 kind=self.submission_kind,

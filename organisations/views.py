@@ -1,49 +1,17 @@
-from django.db.models import Prefetch
 from django.db.models.functions import Lower
 from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.generic import DetailView, ListView
 
-from initiatives.models import Initiative, Membership
+from core.pagination import CachedCountPaginator, page_with_notice
 
 from .facets import facet_counts, split_top
 from .filters import OrganisationFilter
-from .models import Contact, Organisation, OrganisationSlugRedirect, Sector, Status
-from .pagination import CachedCountPaginator
+from .models import Organisation, OrganisationSlugRedirect, Sector, Status
 from .search import did_you_mean
 
 PAGE_SIZE = 20
-
-
-def with_card_relations(queryset):
-    """What a result card shows (sectors, published initiatives), fetched in two queries for any page."""
-    return queryset.prefetch_related(
-        Prefetch("sectors", queryset=Sector.objects.order_by("name")),
-        Prefetch(
-            "memberships",
-            queryset=Membership.objects.filter(initiative__in=Initiative.objects.published())
-            .select_related("initiative")
-            .order_by("initiative__name"),
-            to_attr="public_memberships",
-        ),
-    )
-
-
-def page_number(raw, paginator):
-    """(page number, notice or "") for a visitor's `page`: never an error page (ARCHITECTURE.md §5)."""
-    raw = (raw or "").strip()
-    if not raw:
-        return 1, ""
-    try:
-        number = int(raw)
-    except ValueError:
-        return 1, "That page number was not understood, so this is the first page."
-    if number < 1:
-        return 1, "Page numbers start at 1, so this is the first page."
-    if number > paginator.num_pages:
-        return paginator.num_pages, "There are fewer pages than that, so this is the last page."
-    return number, ""
 
 
 class PaginatedCardsMixin:
@@ -55,8 +23,7 @@ class PaginatedCardsMixin:
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
-        number, self.page_notice = page_number(self.request.GET.get("page"), paginator)
-        page = paginator.page(number)
+        page, self.page_notice = page_with_notice(paginator, self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
@@ -74,7 +41,7 @@ class OrganisationListView(PaginatedCardsMixin, ListView):
 
     def get_queryset(self):
         self.filterset = OrganisationFilter(self.request.GET, queryset=Organisation.objects.published())
-        return with_card_relations(self.filterset.qs)
+        return self.filterset.qs.with_card_relations()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -250,13 +217,12 @@ class OrganisationDetailView(DetailView):
             parent=organisation.parent if organisation.parent and organisation.parent.is_public else None,
             children=list(organisation.children.published().order_by("name")),
             memberships=list(
-                organisation.memberships.filter(initiative__in=Initiative.objects.published())
+                organisation.memberships.filter(initiative__status=Status.PUBLISHED)
                 .select_related("initiative")
                 .order_by("initiative__name")
             ),
-            contacts=list(Contact.objects.public().filter(organisation=organisation)),
+            contacts=list(organisation.public_contacts()),
             canonical_url=self.request.build_absolute_uri(organisation.get_absolute_url()),
-            suggest_update_path=f"{organisation.get_absolute_url()}suggest-update/",
         )
         context["json_ld"] = organisation_json_ld(
             organisation,
@@ -335,7 +301,7 @@ class SectorDetailView(PaginatedCardsMixin, ListView):
         organisations = Organisation.objects.published().filter(sectors=self.sector)
         if not self.sector.is_active and not organisations.exists():
             raise Http404("No sector at this address.")
-        return with_card_relations(organisations.order_by(Lower("name"), "pk"))
+        return organisations.with_card_relations().order_by(Lower("name"), "pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -5,7 +5,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-import organisations.validators
+import core.validators
 
 
 class Migration(migrations.Migration):
@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 (
                     "website",
                     models.URLField(
-                        blank=True, max_length=500, validators=[organisations.validators.validate_http_url]
+                        blank=True, max_length=500, validators=[core.validators.validate_http_url]
                     ),
                 ),
                 ("logo", models.ImageField(blank=True, upload_to="initiative-logos/")),
@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 (
                     "source_url",
                     models.URLField(
-                        blank=True, max_length=500, validators=[organisations.validators.validate_http_url]
+                        blank=True, max_length=500, validators=[core.validators.validate_http_url]
                     ),
                 ),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
@@ -98,7 +98,7 @@ class Migration(migrations.Migration):
                 ("source_name", models.CharField(max_length=300)),
                 (
                     "source_url",
-                    models.URLField(max_length=500, validators=[organisations.validators.validate_http_url]),
+                    models.URLField(max_length=500, validators=[core.validators.validate_http_url]),
                 ),
                 (
                     "as_of",
@@ -146,7 +146,7 @@ class Migration(migrations.Migration):
                 (
                     "source_url",
                     models.URLField(
-                        blank=True, max_length=500, validators=[organisations.validators.validate_http_url]
+                        blank=True, max_length=500, validators=[core.validators.validate_http_url]
                     ),
                 ),
             ],
@@ -190,7 +190,7 @@ class Migration(migrations.Migration):
                 (
                     "website",
                     models.URLField(
-                        blank=True, max_length=500, validators=[organisations.validators.validate_http_url]
+                        blank=True, max_length=500, validators=[core.validators.validate_http_url]
                     ),
                 ),
                 ("logo", models.TextField(blank=True, max_length=100)),
@@ -206,7 +206,7 @@ class Migration(migrations.Migration):
                 (
                     "source_url",
                     models.URLField(
-                        blank=True, max_length=500, validators=[organisations.validators.validate_http_url]
+                        blank=True, max_length=500, validators=[core.validators.validate_http_url]
                     ),
                 ),
                 ("created_at", models.DateTimeField(blank=True, editable=False)),
@@ -263,7 +263,7 @@ class Migration(migrations.Migration):
                 (
                     "source_url",
                     models.URLField(
-                        blank=True, max_length=500, validators=[organisations.validators.validate_http_url]
+                        blank=True, max_length=500, validators=[core.validators.validate_http_url]
                     ),
                 ),
                 ("history_id", models.AutoField(primary_key=True, serialize=False)),

@@ -5,7 +5,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-import organisations.validators
+import core.validators
 
 
 class Migration(migrations.Migration):
@@ -121,7 +121,7 @@ class Migration(migrations.Migration):
                 (
                     "website",
                     models.URLField(
-                        blank=True, max_length=500, validators=[organisations.validators.validate_http_url]
+                        blank=True, max_length=500, validators=[core.validators.validate_http_url]
                     ),
                 ),
                 ("email", models.EmailField(blank=True, max_length=254)),
@@ -168,8 +168,8 @@ class Migration(migrations.Migration):
                         blank=True,
                         null=True,
                         validators=[
-                            organisations.validators.validate_founded_year_floor,
-                            organisations.validators.NotInTheFutureYearValidator(),
+                            core.validators.validate_founded_year_floor,
+                            core.validators.NotInTheFutureYearValidator(),
                         ],
                     ),
                 ),
@@ -190,7 +190,7 @@ class Migration(migrations.Migration):
                 (
                     "source_url",
                     models.URLField(
-                        blank=True, max_length=500, validators=[organisations.validators.validate_http_url]
+                        blank=True, max_length=500, validators=[core.validators.validate_http_url]
                     ),
                 ),
                 ("last_verified_on", models.DateField(blank=True, null=True)),
@@ -292,7 +292,7 @@ class Migration(migrations.Migration):
                 (
                     "website",
                     models.URLField(
-                        blank=True, max_length=500, validators=[organisations.validators.validate_http_url]
+                        blank=True, max_length=500, validators=[core.validators.validate_http_url]
                     ),
                 ),
                 ("email", models.EmailField(blank=True, max_length=254)),
@@ -333,8 +333,8 @@ class Migration(migrations.Migration):
                         blank=True,
                         null=True,
                         validators=[
-                            organisations.validators.validate_founded_year_floor,
-                            organisations.validators.NotInTheFutureYearValidator(),
+                            core.validators.validate_founded_year_floor,
+                            core.validators.NotInTheFutureYearValidator(),
                         ],
                     ),
                 ),
@@ -354,7 +354,7 @@ class Migration(migrations.Migration):
                 (
                     "source_url",
                     models.URLField(
-                        blank=True, max_length=500, validators=[organisations.validators.validate_http_url]
+                        blank=True, max_length=500, validators=[core.validators.validate_http_url]
                     ),
                 ),
                 ("last_verified_on", models.DateField(blank=True, null=True)),

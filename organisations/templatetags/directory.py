@@ -48,18 +48,6 @@ def json_ld(data):
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
 
 
-@register.simple_tag
-def path_if_routed(path):
-    """`path` when a route answers it, else "": links to pages other features add appear with them."""
-    from django.urls import Resolver404, resolve
-
-    try:
-        resolve(path)
-    except Resolver404:
-        return ""
-    return path
-
-
 @register.inclusion_tag("includes/breadcrumbs.html")
 def breadcrumbs(*trail):
     """{% breadcrumbs "Organisations" list_url organisation.name %}: label/url pairs, the last without a url."""

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
-from organisations import validators
+from core import validators
 
 FIXTURE_DIR = Path(settings.BASE_DIR) / "fixtures"
 

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
-from organisations.models import Organisation
+from .models import Organisation
 
 FEED_LENGTH = 50
 

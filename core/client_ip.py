@@ -28,12 +28,17 @@ def _valid_ip(value):
 
 def get_client_ip(request):
     remote_addr = request.META.get("REMOTE_ADDR") or None
-    header = getattr(settings, "TRUSTED_PROXY_HEADER", "")
+    header = settings.TRUSTED_PROXY_HEADER
     if not header:
         return remote_addr
-    count = max(int(getattr(settings, "TRUSTED_PROXY_COUNT", 1)), 1)
+    count = max(settings.TRUSTED_PROXY_COUNT, 1)
     hops = [hop.strip() for hop in request.META.get(meta_key(header), "").split(",") if hop.strip()]
     if len(hops) < count:
         # The request did not come through every trusted proxy: nothing in the header is reliable.
         return remote_addr
     return _valid_ip(hops[-count]) or remote_addr
+
+
+def ratelimit_key(group, request):
+    """django-ratelimit's key: the same proxy-aware client address as every other decision."""
+    return get_client_ip(request) or "unknown"

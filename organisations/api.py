@@ -1,56 +1,22 @@
+"""The organisations part of the read-only JSON API (ARCHITECTURE.md §8)."""
+
 import re
 from datetime import datetime, time
 
-from django.db.models import Count, Prefetch, Q
-from django.http import JsonResponse
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
-from initiatives.models import Initiative, KeyFigure, Membership
-from organisations.facets import facet_counts
-from organisations.filters import StrictOrganisationFilter
-from organisations.models import CareSetting, Contact, Organisation, RegulatoryMark, Sector, Status
+from core.api import BAD_PARAMETER, NOT_FOUND, PagePagination, ParameterError
 
 from . import serializers as api_serializers
-from .errors import ParameterError
-from .pagination import FacetedPagination, PagePagination
-
-ParameterErrorSerializer = inline_serializer(
-    name="ParameterError",
-    fields={
-        "detail": serializers.CharField(),
-        "parameter": serializers.CharField(help_text="The query parameter at fault."),
-    },
-)
-NotFoundSerializer = inline_serializer(name="NotFound", fields={"detail": serializers.CharField()})
-BAD_PARAMETER = OpenApiResponse(ParameterErrorSerializer, description="A malformed parameter value.")
-NOT_FOUND = OpenApiResponse(NotFoundSerializer, description="No such published entry, or no such page.")
-
-
-class StrictFilterBackend(DjangoFilterBackend):
-    """The public page's OrganisationFilter, but a value it cannot use is a 400 naming the parameter."""
-
-    def filter_queryset(self, request, queryset, view):
-        if getattr(view, "action", None) != "list":
-            return queryset
-        filterset = self.get_filterset(request, queryset, view)
-        if not filterset.is_valid():
-            parameter, messages = next(iter(filterset.errors.items()))
-            raise ParameterError(parameter, " ".join(str(m) for m in messages))
-        view.filterset = filterset
-        return filterset.qs
-
+from .facets import facet_counts
+from .filters import StrictOrganisationFilter
+from .models import CareSetting, Contact, Organisation, RegulatoryMark, Sector, Status
 
 ISO_OFFSET_WITH_SPACE = re.compile(r"(T[0-9:.]+) ([0-9]{2}(:?[0-9]{2})?)$")
 
@@ -99,16 +65,6 @@ def removed_since(moment):
     ]
 
 
-def public_memberships_of_organisations():
-    return Prefetch(
-        "memberships",
-        queryset=Membership.objects.filter(initiative__status=Status.PUBLISHED)
-        .select_related("initiative")
-        .order_by("initiative__name"),
-        to_attr="public_memberships",
-    )
-
-
 MODIFIED_AFTER = OpenApiParameter(
     "modified_after",
     OpenApiTypes.DATETIME,
@@ -118,6 +74,61 @@ MODIFIED_AFTER = OpenApiParameter(
         "instant in UK time; a date-time without an offset is UK time."
     ),
 )
+
+
+FACET_SCHEMA = {
+    "type": "object",
+    "description": (
+        "For each filter, its values with the number of results they would give, counted with all the "
+        "other active filters applied."
+    ),
+    "additionalProperties": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "value": {"type": "string", "example": "medtech"},
+                "label": {"type": "string", "example": "Medtech"},
+                "count": {"type": "integer", "example": 12},
+            },
+            "required": ["value", "label", "count"],
+        },
+    },
+}
+
+REMOVED_SCHEMA = {
+    "type": "array",
+    "description": (
+        "With `modified_after`: organisations archived, unpublished, merged or deleted at or after that "
+        "instant (empty otherwise). Remove them from your copy."
+    ),
+    "items": {
+        "type": "object",
+        "properties": {
+            "slug": {"type": "string"},
+            "removed_at": {"type": "string", "format": "date-time"},
+        },
+        "required": ["slug", "removed_at"],
+    },
+}
+
+
+class FacetedPagination(PagePagination):
+    """Pages of organisations; the view adds `facets` and `removed`, described here for the schema."""
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["facets"] = FACET_SCHEMA
+        paginated["properties"]["removed"] = REMOVED_SCHEMA
+        paginated["required"] = ["count", "next", "previous", "results", "facets", "removed"]
+        return paginated
+
+
+def facets_as_json(facets):
+    return {
+        name: [{"value": str(v["value"]), "label": str(v["label"]), "count": v["count"]} for v in values]
+        for name, values in facets.items()
+    }
 
 
 @extend_schema_view(
@@ -143,10 +154,9 @@ class OrganisationViewSet(ReadOnlyModelViewSet):
     lookup_field = "slug"
     # Only slug-shaped paths reach the database (a NUL byte cannot even be sent to PostgreSQL).
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
-    filter_backends = [StrictFilterBackend]
+    filter_backends = [DjangoFilterBackend]
     filterset_class = StrictOrganisationFilter
     pagination_class = FacetedPagination
-    filterset = None
     modified_after = None
 
     def get_serializer_class(self):
@@ -155,12 +165,9 @@ class OrganisationViewSet(ReadOnlyModelViewSet):
         return api_serializers.OrganisationSerializer
 
     def get_queryset(self):
-        queryset = (
-            Organisation.objects.published()
-            .select_related("parent")
-            .prefetch_related(
-                "sectors", "care_settings", "regulatory_marks", public_memberships_of_organisations()
-            )
+        published = Organisation.objects.published()
+        queryset = published.select_related("parent").prefetch_related(
+            "sectors", "care_settings", "regulatory_marks", published.public_memberships()
         )
         if self.action == "retrieve":
             queryset = queryset.prefetch_related(
@@ -175,46 +182,16 @@ class OrganisationViewSet(ReadOnlyModelViewSet):
         raw = request.query_params.get("modified_after", "")
         self.modified_after = parse_modified_after(raw) if raw else None
 
-    def get_facets(self):
-        facets = facet_counts(self.filterset)
-        return {
-            name: [{"value": str(v["value"]), "label": str(v["label"]), "count": v["count"]} for v in values]
-            for name, values in facets.items()
-        }
+    def filter_queryset(self, queryset):
+        # The list's parameters mean nothing to a single entry.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
-    def get_removed(self):
-        return removed_since(self.modified_after) if self.modified_after is not None else []
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="Published initiatives with their hosts and members",
-        responses={200: api_serializers.InitiativeSerializer(many=True), 400: BAD_PARAMETER, 404: NOT_FOUND},
-    ),
-    retrieve=extend_schema(
-        summary="One published initiative with its hosts and members",
-        responses={200: api_serializers.InitiativeSerializer, 404: NOT_FOUND},
-    ),
-)
-class InitiativeViewSet(ReadOnlyModelViewSet):
-    lookup_field = "slug"
-    # Only slug-shaped paths reach the database (a NUL byte cannot even be sent to PostgreSQL).
-    lookup_value_regex = r"[-a-zA-Z0-9_]+"
-    serializer_class = api_serializers.InitiativeSerializer
-    pagination_class = PagePagination
-
-    def get_queryset(self):
-        published_organisations = Organisation.objects.published()
-        return Initiative.objects.published().prefetch_related(
-            Prefetch("hosts", queryset=published_organisations.order_by("name"), to_attr="public_hosts"),
-            Prefetch(
-                "memberships",
-                queryset=Membership.objects.filter(organisation__status=Status.PUBLISHED)
-                .select_related("organisation")
-                .order_by("organisation__name"),
-                to_attr="public_memberships",
-            ),
-        )
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        filterset = self.filterset_class(request.query_params, request=request)
+        response.data["facets"] = facets_as_json(facet_counts(filterset))
+        response.data["removed"] = removed_since(self.modified_after) if self.modified_after else []
+        return response
 
 
 class ReferenceViewSet(ReadOnlyModelViewSet):
@@ -227,9 +204,7 @@ class ReferenceViewSet(ReadOnlyModelViewSet):
     model = None
 
     def get_queryset(self):
-        return self.model.objects.annotate(
-            organisation_count=Count("organisations", filter=Q(organisations__status=Status.PUBLISHED))
-        ).order_by("name")
+        return self.model.objects.with_published_count().order_by("name")
 
 
 def reference_schema(kind, serializer):
@@ -257,24 +232,3 @@ class CareSettingViewSet(ReferenceViewSet):
 class RegulatoryMarkViewSet(ReferenceViewSet):
     model = RegulatoryMark
     serializer_class = api_serializers.RegulatoryMarkSerializer
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Key figures as reported by their sources (not computed here)"),
-    retrieve=extend_schema(
-        summary="One reported key figure",
-        responses={200: api_serializers.KeyFigureSerializer, 404: NOT_FOUND},
-    ),
-)
-class KeyFigureViewSet(ReadOnlyModelViewSet):
-    lookup_field = "slug"
-    # Only slug-shaped paths reach the database (a NUL byte cannot even be sent to PostgreSQL).
-    lookup_value_regex = r"[-a-zA-Z0-9_]+"
-    pagination_class = None
-    serializer_class = api_serializers.KeyFigureSerializer
-    queryset = KeyFigure.objects.select_related("initiative")
-
-
-def api_not_found(request, *args, **kwargs):
-    """Any other address under /api/ answers in JSON too."""
-    return JsonResponse({"detail": "Not found."}, status=404)

@@ -1,1 +1,0 @@
-"""The read-only JSON API (ARCHITECTURE.md §8)."""
