@@ -2,6 +2,10 @@ from django.apps import AppConfig
 from django.db import connections
 from django.db.models.signals import post_migrate
 
+from core import dataversion
+
+from . import search
+
 
 def restore_search_triggers(sender, using, **kwargs):
     """SQLite drops a table's triggers when a migration rebuilds it: put the FTS5 ones back.
@@ -13,8 +17,6 @@ def restore_search_triggers(sender, using, **kwargs):
         return
     if "organisations_organisation_fts" not in connection.introspection.table_names():
         return
-    from . import search
-
     if search.ensure_sqlite_triggers():
         search.rebuild_index()
 
@@ -24,3 +26,12 @@ class OrganisationsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(restore_search_triggers, sender=self)
+        # Inserts, edits, publishing and (through history rows) deletes of organisations move these;
+        # relations change with a save of the organisation, as in the admin and the CSV import.
+        organisation = self.get_model("Organisation")
+        dataversion.track_latest(organisation, "id")
+        dataversion.track_latest(organisation, "updated_at")
+        dataversion.track_latest(organisation.history.model, "history_id")
+        # Renamed or retired reference rows change the facets' labels and options.
+        for name in ("Sector", "CareSetting", "RegulatoryMark"):
+            dataversion.track_fingerprint(self.get_model(name), "slug", "name", "is_active")

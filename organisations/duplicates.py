@@ -20,10 +20,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
+
+from core.dataversion import cached
 
 from .models import Organisation
 
@@ -349,18 +350,11 @@ def _candidate_entries(queryset):
     return (Entry(*row) for row in queryset.filter(merged_into__isnull=True).values_list(*Entry.FIELDS))
 
 
-def likely_duplicate_map(queryset=None):
-    """find_duplicates() over the whole directory, cached until any organisation changes."""
-    queryset = Organisation.objects.all() if queryset is None else queryset
-    version = queryset.aggregate(count=Count("pk"), changed=Max("updated_at"))
-    key = "organisations:duplicates:{}:{}".format(
-        version["count"], version["changed"].isoformat() if version["changed"] else "-"
+def likely_duplicate_map():
+    """find_duplicates() over the whole directory, kept until the data changes."""
+    return cached(
+        "duplicates", "all", lambda: find_duplicates(_candidate_entries(Organisation.objects.all()))
     )
-    result = cache.get(key)
-    if result is None:
-        result = find_duplicates(_candidate_entries(queryset))
-        cache.set(key, result, timeout=60 * 60)
-    return result
 
 
 def flagged_ids(queryset):

@@ -62,7 +62,7 @@ def test_the_sitemap_lists_published_pages_only(client):
 
 
 def test_the_sitemap_index_pages_large_sections(client, monkeypatch):
-    from hubdir.sitemaps import OrganisationSitemap
+    from organisations.sitemaps import OrganisationSitemap
 
     monkeypatch.setattr(OrganisationSitemap, "limit", 2)
     organisations = OrganisationFactory.create_batch(5)
@@ -92,7 +92,7 @@ def test_healthz_answers_ok_when_the_database_does(client):
 
 
 def test_healthz_answers_503_when_the_database_is_down(client):
-    with mock.patch("hubdir.health.connection.cursor", side_effect=OperationalError("connection refused")):
+    with mock.patch("core.health.connection.cursor", side_effect=OperationalError("connection refused")):
         response = client.get("/healthz")
 
     assert response.status_code == 503

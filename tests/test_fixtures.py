@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from initiatives.models import Initiative, KeyFigure, Membership
-from organisations import validators
+from core import validators
 from organisations.models import CareSetting, Organisation, RegulatoryMark, Sector
 
 FIXTURES = [

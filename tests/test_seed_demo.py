@@ -2,7 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from initiatives.models import Membership
-from organisations import validators
+from core import validators
 from organisations.management.commands.seed_demo import DISTRICTS
 from organisations.models import Organisation
 from tests.factories import InitiativeFactory, MembershipFactory, OrganisationFactory

@@ -1,14 +1,7 @@
-import importlib
-
 import pytest
-from django.contrib import admin
-from django.contrib.admin.sites import AdminSite
 from django.contrib.auth.models import User
-from django.urls import clear_url_caches
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-
-import hubdir.urls
 
 pytestmark = pytest.mark.django_db
 
@@ -16,13 +9,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def two_factor_admin(settings):
     settings.TWO_FACTOR_ADMIN = True
-    importlib.reload(hubdir.urls)
-    clear_url_caches()
-    yield
-    admin.site.__class__ = AdminSite
-    settings.TWO_FACTOR_ADMIN = False
-    importlib.reload(hubdir.urls)
-    clear_url_caches()
 
 
 @pytest.fixture
