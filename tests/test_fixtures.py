@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from initiatives.models import Initiative, KeyFigure, Membership
 from core import validators
+from initiatives.models import Initiative, KeyFigure, Membership
 from organisations.models import CareSetting, Organisation, RegulatoryMark, Sector
 
 FIXTURES = [

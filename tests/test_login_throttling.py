@@ -1,6 +1,7 @@
 import pytest
 from axes.models import AccessAttempt
 from django.test import RequestFactory
+
 from core.client_ip import get_client_ip
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from initiatives.models import Membership
 from core import validators
+from initiatives.models import Membership
 from organisations.management.commands.seed_demo import DISTRICTS
 from organisations.models import Organisation
 from tests.factories import InitiativeFactory, MembershipFactory, OrganisationFactory
