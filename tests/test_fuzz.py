@@ -1,4 +1,4 @@
-"""Hostile and random input to every public URL, API endpoint and public form (issue 7 §3).
+"""Hostile and random input to every public URL, API endpoint and public form.
 
 Nothing may answer 5xx, and nothing from the input may ever become an element or attribute.
 """
