@@ -21,6 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from initiatives.models import Membership
 
 from . import duplicates, services
+from .admin_candidates import OpenRegisterFlagFilter, RegisterCountsMixin
 from .admin_import import OrganisationImportExportMixin
 from .forms import OrganisationAdminForm
 from .models import (
@@ -217,7 +218,9 @@ class KeepOneForm(forms.Form):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(OrganisationImportExportMixin, PublishingAdminMixin, SimpleHistoryAdmin):
+class OrganisationAdmin(
+    RegisterCountsMixin, OrganisationImportExportMixin, PublishingAdminMixin, SimpleHistoryAdmin
+):
     # Logo uploads are checked with Pillow, re-encoded and thumbnailed (organisations.images).
     form = OrganisationAdminForm
     list_display = [
@@ -234,6 +237,7 @@ class OrganisationAdmin(OrganisationImportExportMixin, PublishingAdminMixin, Sim
         "organisation_type",
         VerificationFilter,
         LikelyDuplicateFilter,
+        OpenRegisterFlagFilter,
         "local_authority",
         "headquartered_in_leeds",
         "employees_band",

@@ -451,3 +451,7 @@ class Submission(models.Model):
     def __str__(self):
         target = self.organisation or self.proposed.get("name", "new organisation")
         return f"{self.get_kind_display()}: {target}"
+
+
+# Candidates from public registers and their flags live with the rest of that workflow.
+from .registers.models import Candidate, Register, RegisterFlag  # noqa: E402, F401
