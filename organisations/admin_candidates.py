@@ -18,12 +18,14 @@ from .models import Organisation
 from .registers import services
 from .registers.matching import likely_twins
 from .registers.models import Candidate, CandidateState, RegisterFlag
+from .registers.readers import sic_codes
 
 AUTHORITY_LABELS = dict(Organisation.LocalAuthority.choices)
+FACT_LABELS = {"sic_codes": "SIC codes", "uri": "URI", "ods_code": "ODS code", "region": "In the region as"}
 
 
 def counted(count, singular, plural=None):
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+    return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
 
 
 def organisation_link(organisation):
@@ -62,6 +64,19 @@ class ReviewStateFilter(DefaultChoiceFilter):
         return queryset
 
 
+class LocalAuthorityFilter(admin.SimpleListFilter):
+    title = "local authority"
+    parameter_name = "local_authority"
+
+    def lookups(self, request, model_admin):
+        return [*Organisation.LocalAuthority.choices, ("", "Not known")]
+
+    def queryset(self, request, queryset):
+        if self.value() is not None:
+            return queryset.filter(local_authority=self.value())
+        return queryset
+
+
 class CandidateChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
@@ -89,7 +104,7 @@ class LinkForm(forms.Form):
 @admin.register(Candidate)
 class CandidateAdmin(admin.ModelAdmin):
     list_display = ["name", "register_number", "place", "register_facts", "why", "duplicates", "state"]
-    list_filter = [ReviewStateFilter, "register", "local_authority"]
+    list_filter = [ReviewStateFilter, "register", LocalAuthorityFilter]
     search_fields = ["name", "register_id", "postcode"]
     list_select_related = ["organisation"]
     list_per_page = 50
@@ -100,7 +115,7 @@ class CandidateAdmin(admin.ModelAdmin):
         "register_id",
         "register_entry",
         "place",
-        "local_authority",
+        "authority",
         "why",
         "duplicates",
         "facts_table",
@@ -152,6 +167,10 @@ class CandidateAdmin(admin.ModelAdmin):
         region = candidate.facts.get("region", "")
         return format_html("{}<br>{}", candidate.postcode, authority or region)
 
+    @admin.display(description="Local authority", ordering="local_authority")
+    def authority(self, candidate):
+        return AUTHORITY_LABELS.get(candidate.local_authority, candidate.local_authority) or "—"
+
     @admin.display(description="Register facts")
     def register_facts(self, candidate):
         facts = candidate.facts
@@ -159,7 +178,7 @@ class CandidateAdmin(admin.ModelAdmin):
             lines = [
                 facts.get("status", ""),
                 f"incorporated {facts['incorporated_on']}" if facts.get("incorporated_on") else "",
-                *facts.get("sic_codes", []),
+                f"SIC {', '.join(sic_codes(facts.get('sic_codes', [])))}" if facts.get("sic_codes") else "",
             ]
         else:
             lines = [facts.get("kind", ""), f"opened {facts['opened_on']}" if facts.get("opened_on") else ""]
@@ -195,7 +214,7 @@ class CandidateAdmin(admin.ModelAdmin):
                 value = "; ".join(
                     f"{v['name']} (until {v['until']})" if isinstance(v, dict) else str(v) for v in value
                 )
-            rows.append((key.replace("_", " ").capitalize(), value))
+            rows.append((FACT_LABELS.get(key, key.replace("_", " ").capitalize()), value))
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
     @admin.action(description="Accept as draft organisations", permissions=["accept"])

@@ -152,6 +152,16 @@ def test_a_file_in_another_layout_is_refused_naming_the_missing_columns(tmp_path
     assert not Candidate.objects.exists()
 
 
+def test_an_ods_file_given_as_companies_house_is_refused_as_such():
+    with pytest.raises(CommandError) as refused:
+        run("companies-house", ETR)
+
+    assert str(refused.value) == (
+        "This is not Companies House Basic Company Data: its first row is not the register's header (it "
+        "has none of its columns, such as CompanyName, CompanyNumber and RegAddress.PostCode)."
+    )
+
+
 def test_the_header_may_have_spaces_around_names_as_the_real_file_does():
     header = CH_FILE.read_text(encoding="utf-8").splitlines()[0]
     assert " CompanyNumber" in header.split(",")
@@ -289,6 +299,22 @@ def test_no_progress_bar_away_from_a_terminal():
     assert "Reading" not in err and "\r" not in err
 
 
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_progress_bar_on_a_terminal_counts_the_bytes_read():
+    terminal = Terminal()
+    call_command(
+        "register_candidates", "companies-house", str(CH_FILE), stdout=io.StringIO(), stderr=terminal
+    )
+
+    bar = terminal.getvalue().split("\r")[-1].splitlines()[0]
+    size = f"{CH_FILE.stat().st_size / 1000:.2f}k"
+    assert bar.startswith(f"Reading: 100%|##########| {size}/{size} [")
+
+
 def test_another_rules_file_can_be_named_in_the_settings(settings, tmp_path):
     rules = (DATA.parent.parent.parent / "organisations" / "registers" / "rules.toml").read_text()
     other = tmp_path / "manchester.toml"
@@ -319,5 +345,8 @@ def test_the_default_rules_load():
     assert rules.region.place("LA2 8AB").label == "LA2 8 (Craven)"
     assert rules.region.place("M1 1AE") is None
     assert rules.region.place("not a postcode") is None
+    # The first test on a raw cell lets through what normalising would accept.
+    assert rules.region.might_contain(" ls1 4ap") and rules.region.place(" ls1 4ap").postcode == "LS1 4AP"
+    assert not rules.region.might_contain("M1 1AE")
     assert rules.local_authority("HD6") == "calderdale"
     assert rules.local_authority("LS25") == ""  # Leeds and Selby

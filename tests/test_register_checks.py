@@ -80,12 +80,27 @@ def test_a_partial_file_says_nothing_about_organisations_absent_from_it(listed):
     assert not listed["absent"].register_flags.exists()
 
 
-def test_the_complete_file_flags_listed_companies_missing_from_it(listed):
-    run("companies-house", CH_FILE, "--complete")
+def test_the_complete_file_flags_listed_companies_missing_from_it(listed, tmp_path):
+    whole = tmp_path / "BasicCompanyDataAsOneFile-2026-11-01.csv"
+    whole.write_bytes(CH_FILE.read_bytes())
+
+    run("companies-house", whole, "--complete")
 
     (flag,) = listed["absent"].register_flags.all()
     assert flag.kind == Kind.MISSING
-    assert flag.detail.startswith(f"Not in {CH_FILE.name}, given as the register's complete list")
+    assert flag.detail == (
+        "Not in BasicCompanyDataAsOneFile-2026-11-01.csv, given as the register's complete list of live "
+        "companies: dissolved, struck off or renumbered?"
+    )
+    assert not listed["renamed"].register_flags.filter(kind=Kind.MISSING).exists()
+
+
+def test_complete_refuses_one_part_of_the_split_file(listed):
+    with pytest.raises(
+        CommandError, match=r"BasicCompanyData-2026-11-01-part1_1.csv is one part of the split file"
+    ):
+        run("companies-house", CH_FILE, "--complete")
+    assert not RegisterFlag.objects.exists()
 
 
 def test_complete_is_only_for_companies_house():

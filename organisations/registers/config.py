@@ -116,7 +116,7 @@ class Rules:
         self.companies_house_url = _url(companies, "companies_house", source)
         self.active_statuses = frozenset(_strings(companies, "active_statuses", "companies_house"))
         self.closed_statuses = frozenset(_strings(companies, "closed_statuses", "companies_house"))
-        self.closed_categories = frozenset(companies.get("closed_categories", []))
+        self.closed_categories = frozenset(_strings(companies, "closed_categories", "companies_house"))
         self.sic_reasons = _sic_rules(companies.get("sic", []))
         self.name_rules = _name_rules(companies.get("names", []))
         ods = _table(data, "ods", source)

@@ -222,6 +222,12 @@ class CompaniesHouseReader(RegisterReader):
             raise LayoutError("The file is empty: a Companies House file starts with a header row.")
         index = {name.strip(): position for position, name in enumerate(header)}
         missing = [column for column in CH_COLUMNS if column not in index]
+        if len(missing) == len(CH_COLUMNS):
+            raise LayoutError(
+                "This is not Companies House Basic Company Data: its first row is not the register's "
+                "header (it has none of its columns, such as CompanyName, CompanyNumber and "
+                "RegAddress.PostCode)."
+            )
         if missing:
             raise LayoutError(
                 "This is not Companies House Basic Company Data: the header has no "

@@ -1,6 +1,8 @@
 """Candidates and checks from a public register's file (docs/operations.md, "Public registers")."""
 
+import re
 import zipfile
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -10,6 +12,8 @@ from organisations.registers.models import FlagKind, Register
 from organisations.registers.readers import LayoutError
 from organisations.registers.services import import_register
 
+# BasicCompanyData-2026-11-01-part3_7.zip: one of the parts the whole file is also split into.
+SPLIT_PART = re.compile(r"part\d+_\d+", re.IGNORECASE)
 REGISTERS = {"companies-house": Register.COMPANIES_HOUSE, "ods": Register.ODS}
 
 
@@ -39,6 +43,11 @@ class Command(BaseCommand):
     def handle(self, *args, register, file, complete, dry_run, **options):
         if complete and register != "companies-house":
             raise CommandError("--complete is for the Companies House file, which lists every live company.")
+        if complete and SPLIT_PART.search(Path(file).name):
+            raise CommandError(
+                f"{Path(file).name} is one part of the split file: a company missing from it says nothing. "
+                "--complete is for BasicCompanyDataAsOneFile."
+            )
         with self._progress_bar(options["verbosity"]) as bar:
 
             def progress(done, total):
