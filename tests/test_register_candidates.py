@@ -264,20 +264,31 @@ def test_a_dry_run_writes_nothing():
 
 
 def test_an_interruption_while_reading_leaves_nothing_written(monkeypatch):
-    taken = []
+    written_before = []
     real = services.candidate_reasons
 
     def interrupted(entry, rules):
-        taken.append(entry.register_id)
-        if len(taken) == 4:
+        if entry.register_id == "99000011":  # half-way through the file
+            written_before.append(Candidate.objects.count())
             raise KeyboardInterrupt
         return real(entry, rules)
 
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
     monkeypatch.setattr(services, "candidate_reasons", interrupted)
     with pytest.raises(CommandError, match="Interrupted: nothing was written."):
         run("companies-house", CH_FILE)
-    assert len(taken) == 4
+    assert written_before == [4]  # batches already written inside the import's transaction
     assert not Candidate.objects.exists()
+
+
+def test_candidates_are_written_in_batches_with_the_same_result(monkeypatch):
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    OrganisationFactory(companies_house_number="99000002", postcode="BD7 1DP")
+
+    out, _ = run("companies-house", CH_FILE)
+
+    assert candidate_ids() == EXPECTED_COMPANIES - {"99000002"}
+    assert "5 new, 0 refreshed (0 of them dismissed before, and still dismissed), 1 already listed" in out
 
 
 def test_an_interruption_while_writing_rolls_back_what_was_written(monkeypatch):

@@ -1,16 +1,15 @@
 """The register import and the curators' decisions on candidates and flags.
 
-An import reads the whole file first, keeping only what it will write (candidates and findings:
-thousands of small objects, not millions), then writes everything in one transaction. Stopping it
-at any point, Ctrl-C included, leaves the database as it was.
+An import runs in one transaction: candidates are written a batch at a time as the file is read,
+findings about listed organisations at the end. Stopping it at any point, Ctrl-C included, leaves
+the database as it was.
 """
 
 import datetime
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 
 from ..models import Organisation, Status
@@ -22,6 +21,8 @@ from .readers import READERS, RowError, open_source
 
 # Bad rows kept for the report; the rest are counted.
 ERRORS_KEPT = 1000
+# Candidates held before they are written: memory stays flat however broad the rules are.
+BATCH_SIZE = 2000
 UPSERT_FIELDS = [
     "name",
     "postcode",
@@ -61,14 +62,19 @@ class ImportResult:
 
 
 class _Import:
-    def __init__(self, register, *, rules, complete, now):
+    """One import: reads entries, writes candidates a batch at a time, then the findings.
+
+    Writing as it reads keeps memory flat however many entries the rules select; the caller holds
+    one transaction around the whole run, so nothing is kept unless the run finishes."""
+
+    def __init__(self, register, *, rules, complete, now, dry_run):
         self.register = register
         self.rules = rules
         self.complete = complete
         self.now = now
+        self.dry_run = dry_run
         self.listed = checks.listed_organisations(register)
-        self.known = dict(Candidate.objects.filter(register=register).values_list("register_id", "state"))
-        self.candidates = {}
+        self.pending = {}  # register id -> (entry, reasons, listed)
         self.findings = []
         self.seen_listed = set()
 
@@ -78,14 +84,17 @@ class _Import:
             if isinstance(item, RowError):
                 result.add_error(item)
                 continue
-            self.take(item, source.name, result)
+            self.take(item, result)
+            if len(self.pending) >= BATCH_SIZE:
+                self.flush(result, source.name)
+        self.flush(result, source.name)
         result.rows = reader.rows
         if self.complete:
             for register_id, organisations in self.listed.items():
                 if register_id not in self.seen_listed:
                     self.findings += [checks.missing(org, register_id, source.name) for org in organisations]
 
-    def take(self, entry, file_name, result):
+    def take(self, entry, result):
         listed = self.listed.get(entry.register_id, [])
         if listed:
             self.seen_listed.add(entry.register_id)
@@ -95,13 +104,39 @@ class _Import:
         if entry.place is not None:
             result.in_region += 1
         reasons = candidate_reasons(entry, self.rules)
-        if not reasons:
-            return
-        result.matched += 1
-        if listed and entry.register_id not in self.known:
-            result.already_listed += 1
-            return
-        self.candidates[entry.register_id] = self.candidate(entry, reasons, file_name)
+        if reasons:
+            result.matched += 1
+            self.pending[entry.register_id] = (entry, reasons, bool(listed))
+
+    def flush(self, result, file_name):
+        """Upsert the pending candidates: facts refresh, review state and organisation stay."""
+        states = dict(
+            Candidate.objects.filter(register=self.register, register_id__in=list(self.pending)).values_list(
+                "register_id", "state"
+            )
+        )
+        candidates = []
+        for register_id, (entry, reasons, listed) in self.pending.items():
+            state = states.get(register_id)
+            if state is None and listed:
+                # Already in the directory: the checks cover it; the queue is for what is not.
+                result.already_listed += 1
+                continue
+            result.created += state is None
+            result.refreshed += state is not None
+            result.dismissed_kept += state == CandidateState.DISMISSED
+            candidates.append(self.candidate(entry, reasons, file_name))
+        self.pending.clear()
+        if not self.dry_run:
+            Candidate.objects.bulk_create(
+                candidates,
+                batch_size=500,
+                update_conflicts=True,
+                unique_fields=["register", "register_id"],
+                update_fields=UPSERT_FIELDS,
+            )
+        # With DEBUG on, Django keeps every statement's SQL; a long import must not.
+        reset_queries()
 
     def candidate(self, entry, reasons, file_name):
         district = entry.place.district
@@ -123,26 +158,6 @@ class _Import:
             last_seen_at=self.now,
             source_file=file_name[:200],
         )
-
-    def count(self, result):
-        for register_id in self.candidates:
-            state = self.known.get(register_id)
-            if state is None:
-                result.created += 1
-            else:
-                result.refreshed += 1
-                result.dismissed_kept += state == CandidateState.DISMISSED
-
-    @transaction.atomic
-    def write(self, result, file_name):
-        Candidate.objects.bulk_create(
-            list(self.candidates.values()),
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["register", "register_id"],
-            update_fields=UPSERT_FIELDS,
-        )
-        _write_findings(self, result, file_name)
 
 
 def _existing_flags(register, organisation_ids):
@@ -197,22 +212,22 @@ def _flag(run, finding, file_name):
 
 
 def import_register(register, path, *, complete=False, dry_run=False, progress=None, rules=None):
-    """Read a register file, then write its candidates and flags in one transaction.
+    """Read a register file and write its candidates and flags, all in one transaction.
 
     `register` is "companies_house" or "ods"; `path` a CSV or a zip holding one. `progress(bytes
-    read since the last call, file size)` is called as the file is read. Raises LayoutError (nothing read) or RulesError; bad rows are
-    reported in the result and skipped.
+    read since the last call, file size)` is called as the file is read. Raises LayoutError (nothing
+    read) or RulesError; bad rows are reported in the result and skipped. Any exception, Ctrl-C
+    included, rolls the whole import back.
     """
     rules = rules or load_rules()
-    run = _Import(Register(register), rules=rules, complete=complete, now=timezone.now())
+    run = _Import(Register(register), rules=rules, complete=complete, now=timezone.now(), dry_run=dry_run)
     result = ImportResult(register=register, dry_run=dry_run)
-    with open_source(path) as source:
+    with transaction.atomic(), open_source(path) as source:
         result.file_name = source.name
         run.read(source, result, progress)
-    run.count(result)
-    result.findings = len({(f.organisation_id, f.kind, f.register_value) for f in run.findings})
-    if not dry_run:
-        run.write(result, Path(str(path)).name)
+        result.findings = len({(f.organisation_id, f.kind, f.register_value) for f in run.findings})
+        if not dry_run:
+            _write_findings(run, result, source.name)
     return result
 
 
