@@ -51,9 +51,7 @@ def likely_twins(candidates):
     if not candidates or not query:
         return {}
     organisations = list(
-        Organisation.objects.filter(query, merged_into__isnull=True).only(
-            "pk", "name", "slug", "status", "website", "companies_house_number", "ods_code", "parent"
-        )
+        Organisation.objects.filter(query, merged_into__isnull=True).only(*Entry.FIELDS, "ods_code")
     )
     by_pk = {organisation.pk: organisation for organisation in organisations}
     found = find_duplicates(

@@ -97,7 +97,6 @@ class RegisterEntry:
     active: bool = True
     closed: str = ""  # what says it is dissolved or closed
     sic_codes: list = field(default_factory=list)
-    previous_names: list = field(default_factory=list)
     founded_year: int | None = None
     facts: dict = field(default_factory=dict)
 
@@ -300,7 +299,6 @@ class CompaniesHouseReader(RegisterReader):
             active=cell["status"] in self.rules.active_statuses and not closed,
             closed=closed,
             sic_codes=sic_codes(facts["sic_codes"]),
-            previous_names=[item["name"] for item in facts["previous_names"]],
             founded_year=_founded_year(incorporated),
             facts=facts,
         )
