@@ -134,6 +134,7 @@ def test_an_ods_candidate_becomes_a_draft_nhs_body(client, editor):
     organisation = Organisation.objects.get()
     assert organisation.organisation_type == Organisation.Type.NHS
     assert (organisation.ods_code, organisation.companies_house_number) == ("ZZA", "")
+    assert (organisation.address_line, organisation.town) == ("EXAMPLE HOSPITAL, EXAMPLE STREET", "LEEDS")
     assert organisation.founded_year == 1998
     assert organisation.source_url == "https://directory.spineservices.nhs.uk/ORD/2-0-0/organisations/ZZA"
     assert organisation.status == Status.DRAFT

@@ -252,7 +252,9 @@ def organisation_fields(candidate):
     """The fields of a draft organisation made from a candidate: the register's facts, no guesses."""
     facts = candidate.facts
     address = facts.get("address", {})
-    lines = [address.get(key, "") for key in ("care_of", "po_box", "line_1", "line_2", "line_3", "line_4")]
+    # Companies House: care of, PO box, two lines, then the post town. ODS: lines 1-3, then the town
+    # in line 4 (and the county in line 5).
+    lines = [address.get(key, "") for key in ("care_of", "po_box", "line_1", "line_2", "line_3")]
     founded = facts.get("founded_year")
     fields = {
         # The registered name. Once Organisation has legal_name, it goes there as well, and name
