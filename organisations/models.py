@@ -13,6 +13,9 @@ from core.fields import WebAddressField
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 
+# Candidates from public registers and their flags are models of this app, kept with the rest of
+# that workflow.
+from .registers.models import Candidate, Register, RegisterFlag  # noqa: F401
 from .search import search
 
 
