@@ -8,8 +8,10 @@ class InitiativesConfig(AppConfig):
 
     def ready(self):
         # The initiative facet and member counts follow memberships, and initiatives' names and
-        # publication.
+        # publication; search shows their kind and summary.
         membership = self.get_model("Membership")
         dataversion.track_latest(membership, "id")
         dataversion.track_latest(membership.history.model, "history_id")
-        dataversion.track_fingerprint(self.get_model("Initiative"), "slug", "name", "status")
+        dataversion.track_fingerprint(
+            self.get_model("Initiative"), "slug", "name", "status", "kind", "summary"
+        )

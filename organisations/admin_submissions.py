@@ -50,7 +50,7 @@ def _apply(organisation, proposed, fields):
 
 def _set_sectors(organisation, slugs):
     organisation.sectors.set(Sector.objects.filter(slug__in=slugs))
-    organisation.refresh_sector_names()
+    organisation.refresh_search_names()
 
 
 def _mark_reviewed(submission, *, user, state):

@@ -5,6 +5,7 @@ from django.db.models.signals import post_migrate
 from core import dataversion
 
 from . import search
+from .search import ddl
 
 
 def restore_search_triggers(sender, using, **kwargs):
@@ -15,7 +16,8 @@ def restore_search_triggers(sender, using, **kwargs):
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
-    if "organisations_organisation_fts" not in connection.introspection.table_names():
+    # Only when the tables of the current document exist (not after migrating back before them).
+    if not set(ddl.fts_table_names(ddl.DOCUMENT)) <= set(connection.introspection.table_names()):
         return
     if search.ensure_sqlite_triggers():
         search.rebuild_index()
@@ -32,6 +34,9 @@ class OrganisationsConfig(AppConfig):
         dataversion.track_latest(organisation, "id")
         dataversion.track_latest(organisation, "updated_at")
         dataversion.track_latest(organisation.history.model, "history_id")
-        # Renamed or retired reference rows change the facets' labels and options.
+        # Renamed or retired reference rows change the facets' labels and options; a sector's
+        # description shows beside search results.
         for name in ("Sector", "CareSetting", "RegulatoryMark"):
-            dataversion.track_fingerprint(self.get_model(name), "slug", "name", "is_active")
+            dataversion.track_fingerprint(self.get_model(name), "slug", "name", "is_active", "description")
+        # The thesaurus is applied as queries are read: an edit must count at once.
+        dataversion.track_fingerprint(self.get_model("Synonym"), "term", "equivalents")

@@ -18,7 +18,7 @@ from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 
 from .models import CareSetting, Organisation, RegulatoryMark, Sector, Status
-from .search import search
+from .search import prepare, search
 
 # Longer queries are truncated on pages and refused by the API; nobody types 200 characters
 # into a directory search box, and search cost grows with the length of the query.
@@ -198,7 +198,13 @@ class OrganisationFilter(django_filters.FilterSet):
     # --- Filtering ------------------------------------------------------------------------------
 
     def filter_q(self, queryset, name, value):
-        return search(queryset, value)
+        return search(queryset, self.search_plan)
+
+    @cached_property
+    def search_plan(self):
+        """The query read once (thesaurus, initiatives, vocabulary) for the results and every
+        facet; None without a query."""
+        return prepare(self.search_query, using=self.queryset.db) if self.search_query else None
 
     def filter_sector(self, queryset, name, value):
         through = Organisation.sectors.through

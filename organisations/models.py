@@ -17,6 +17,7 @@ from core.slugs import unique_slug
 # that workflow.
 from .registers.models import Candidate, Register, RegisterFlag  # noqa: F401
 from .search import search
+from .search.query import WORD_RE
 
 
 class SearchDocumentField(SearchVectorField):
@@ -71,16 +72,16 @@ class ReferenceModel(models.Model):
     def natural_key(self):
         return (self.slug,)
 
-
-class Sector(ReferenceModel):
     def save(self, *args, **kwargs):
-        renamed = bool(self.pk) and Sector.objects.filter(pk=self.pk).exclude(name=self.name).exists()
+        renamed = bool(self.pk) and type(self).objects.filter(pk=self.pk).exclude(name=self.name).exists()
         super().save(*args, **kwargs)
         if renamed:
-            # sector_names is a copy for search: the new name must find these organisations at once.
-            for organisation in self.organisations.only("pk", "sector_names"):
-                organisation.refresh_sector_names()
+            # Organisations carry copies of these names for search: the new name must find them at once.
+            for organisation in self.organisations.only("pk", "sector_names", "topic_names"):
+                organisation.refresh_search_names()
 
+
+class Sector(ReferenceModel):
     def get_absolute_url(self):
         return reverse("organisations:sector-detail", args=[self.slug])
 
@@ -198,8 +199,9 @@ class Organisation(models.Model):
     care_settings = models.ManyToManyField(CareSetting, blank=True, related_name="organisations")
     regulatory_marks = models.ManyToManyField(RegulatoryMark, blank=True, related_name="organisations")
     # Denormalised for full-text search, which cannot see M2M names: refreshed by
-    # refresh_sector_names() whenever the sectors change (ARCHITECTURE.md §6).
+    # refresh_search_names() whenever the sectors, care settings or marks change (ARCHITECTURE.md §6).
     sector_names = models.TextField(blank=True, editable=False)
+    topic_names = models.TextField(blank=True, editable=False, help_text="Care setting and mark names.")
     # Kept by a PostgreSQL trigger (organisations/search/ddl.py); always NULL on SQLite, which uses FTS5.
     search_vector = SearchDocumentField(null=True, editable=False)
     source_url = WebAddressField(max_length=500, blank=True, validators=[validators.validate_http_url])
@@ -210,7 +212,7 @@ class Organisation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = OrganisationManager()
-    history = HistoricalRecords(excluded_fields=["sector_names", "search_vector"])
+    history = HistoricalRecords(excluded_fields=["sector_names", "topic_names", "search_vector"])
 
     class Meta:
         ordering = ["name"]
@@ -343,15 +345,108 @@ class Organisation(models.Model):
             return None
         return Organisation.objects.filter(pk=self.pk).values_list("slug", flat=True).first()
 
-    def refresh_sector_names(self):
-        """Copy sector names onto the row for search; call after changing `sectors`."""
-        names = " ".join(self.sectors.order_by("name").values_list("name", flat=True))
-        if names != self.sector_names:
-            self.sector_names = names
-            Organisation.objects.filter(pk=self.pk).update(sector_names=names)
+    def refresh_search_names(self):
+        """Copy the names of its sectors, care settings and regulatory marks onto the row for search
+        (rebuild_index() does the same in bulk); call after changing any of them."""
+        topics = (
+            self.care_settings.order_by()
+            .values_list("name", flat=True)
+            .union(self.regulatory_marks.order_by().values_list("name", flat=True), all=True)
+        )
+        names = {
+            "sector_names": " ".join(self.sectors.order_by("name").values_list("name", flat=True)),
+            "topic_names": " ".join(topics.order_by("name")),
+        }
+        changed = {field: value for field, value in names.items() if getattr(self, field) != value}
+        if changed:
+            for field, value in changed.items():
+                setattr(self, field, value)
+            # Copies kept out of history: a save would record a version nobody made.
+            Organisation.objects.filter(pk=self.pk).update(**changed)
 
     def public_contacts(self):
         return self.contacts.public()
+
+
+class SynonymManager(models.Manager):
+    def get_by_natural_key(self, term):
+        return self.get(term=term)
+
+
+class Synonym(models.Model):
+    """A curated group of equivalent search terms (AI, artificial intelligence, machine learning):
+    a search for any of them also finds what the others find. Applied when a query is read, so an
+    edit counts at once (organisations/search/lexicon.py)."""
+
+    term = models.CharField(
+        max_length=100,
+        help_text="The main term, as people write it: “AI”, “electronic patient record”.",
+    )
+    equivalents = models.TextField(
+        help_text="One per line: other words for the same thing, such as “artificial intelligence” and "
+        "“machine learning”. Write an acronym in capitals (“EPR”): it then matches whole words only.",
+    )
+
+    objects = SynonymManager()
+
+    class Meta:
+        ordering = ["term"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("term"),
+                name="synonym_unique_term",
+                violation_error_message="There is already a group for this term.",
+            ),
+            models.CheckConstraint(condition=~models.Q(term=""), name="synonym_term_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.term
+
+    def natural_key(self):
+        return (self.term,)
+
+    @property
+    def equivalents_list(self):
+        return [line.strip() for line in self.equivalents.splitlines() if line.strip()]
+
+    def phrases(self):
+        """Every phrase of the group, the term first."""
+        return [self.term.strip(), *self.equivalents_list]
+
+    def clean(self):
+        errors = {}
+        seen = {}
+        for phrase in self.phrases():
+            words = normalised_phrase(phrase)
+            if not words:
+                field = "term" if phrase == self.term.strip() else "equivalents"
+                errors.setdefault(field, []).append(f"“{phrase}” has no letters or digits to search for.")
+            elif words in seen:
+                errors.setdefault("equivalents", []).append(f"“{phrase}” repeats “{seen[words]}”.")
+            else:
+                seen[words] = phrase
+        if not self.equivalents_list:
+            errors.setdefault("equivalents", []).append("Give at least one other word for the term.")
+        for other in Synonym.objects.exclude(pk=self.pk):
+            shared = [seen[words] for words in map(normalised_phrase, other.phrases()) if words in seen]
+            if shared:
+                errors.setdefault("equivalents", []).append(
+                    f"“{shared[0]}” is already in the group “{other.term}”: "
+                    "a phrase belongs to one group, so that a search reads it one way."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.term = self.term.strip()
+        self.equivalents = "\n".join(self.equivalents_list)
+        super().save(*args, **kwargs)
+
+
+def normalised_phrase(phrase):
+    """A phrase as search reads it: its lower-cased words."""
+    return tuple(word.lower() for word in WORD_RE.findall(phrase))
 
 
 class SearchTerm(models.Model):

@@ -124,7 +124,7 @@ def organisation_merge(*, source, target, user):
     source.parent = None if source.parent_id == target.pk else source.parent
     _save(source, user, reason)
     _save(target, user, reason)
-    target.refresh_sector_names()
+    target.refresh_search_names()
 
     # The old address keeps working: the public profile of `source` answers 301 to `target`.
     OrganisationSlugRedirect.objects.update_or_create(old_slug=source.slug, defaults={"organisation": target})

@@ -8,6 +8,7 @@ urlpatterns = [
     path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
     # Fixed paths such as /organisations/export.csv go above the slug pattern.
     path("organisations/export.csv", export.organisation_export, name="organisation-export"),
+    path("search/suggestions.json", views.search_suggestions, name="search-suggestions"),
     path("organisations/<slug:slug>/", views.OrganisationDetailView.as_view(), name="organisation-detail"),
     path("sectors/<slug:slug>/", views.SectorDetailView.as_view(), name="sector-detail"),
 ]

@@ -1,5 +1,5 @@
 from django.db.models.functions import Lower
-from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.generic import DetailView, ListView
@@ -7,9 +7,11 @@ from django.views.generic import DetailView, ListView
 from core.pagination import CachedCountPaginator, page_with_notice
 
 from .facets import facet_counts, split_top
-from .filters import OrganisationFilter
+from .filters import Q_MAX_LENGTH, OrganisationFilter
 from .models import Organisation, OrganisationSlugRedirect, Sector, Status
-from .search import did_you_mean
+from .search import did_you_mean, search
+from .search.query import MAX_WORDS
+from .search.site import site_results, suggestions
 
 PAGE_SIZE = 20
 
@@ -48,7 +50,9 @@ class OrganisationListView(PaginatedCardsMixin, ListView):
         filterset = self.filterset
         facets = facet_counts(filterset)
         query = filterset.search_query
+        plan = filterset.search_plan
         has_results = bool(context["paginator"].count)
+        filter_count = sum(name != "q" for name, _ in filterset.active_filters())
         context.update(
             filterset=filterset,
             query=query,
@@ -59,15 +63,51 @@ class OrganisationListView(PaginatedCardsMixin, ListView):
             sort_choices=sort_choices(filterset),
             facet_groups=facet_groups(filterset, facets, has_results=has_results),
             chips=filter_chips(filterset, facets),
-            notices=ignored_notices(filterset) + ([self.page_notice] if self.page_notice else []),
-            suggestion=suggestion(query) if query and not has_results else None,
-            filter_count=sum(name != "q" for name, _ in filterset.active_filters()),
+            notices=ignored_notices(filterset)
+            + search_notices(plan)
+            + ([self.page_notice] if self.page_notice else []),
+            filter_count=filter_count,
             search_without_filters=search_without_filters(query),
+            site_groups=site_results(plan) if plan else None,
             # Links keep the accepted filters only: a value that was ignored is not carried along.
             page_query=canonical_query(filterset),
             export_query=canonical_query(filterset).urlencode(),
         )
+        if query and not has_results:
+            context.update(no_results(filterset, plan, filter_count))
         return context
+
+
+def search_notices(plan):
+    if plan and plan.dropped:
+        return [f"Only the first {MAX_WORDS} words were searched."]
+    return []
+
+
+ANY_WORDS_SHOWN = 5
+
+
+def no_results(filterset, plan, filter_count):
+    """What an empty search offers instead, in this order: the spelling correction, what matches
+    any of the words, and (in the template) the matching sectors and initiatives and a way to
+    suggest an organisation."""
+    any_words = plan.any_words()
+    matches = []
+    if any_words is not None:
+        matches = list(
+            search(filterset.queryset_without("q"), any_words).only("name", "slug", "summary", "town")[
+                :ANY_WORDS_SHOWN
+            ]
+        )
+    params = canonical_query(filterset)
+    params["q"] = plan.any_words_query() if any_words is not None else ""
+    return {
+        "suggestion": suggestion(filterset.search_query),
+        # The initiatives and sectors that match any of the words, too.
+        "site_groups": site_results(any_words or plan),
+        "any_words_matches": matches,
+        "any_words_url": f"{reverse('organisations:organisation-list')}?{params.urlencode()}",
+    }
 
 
 def search_without_filters(query):
@@ -309,3 +349,16 @@ class SectorDetailView(PaginatedCardsMixin, ListView):
         context["notices"] = [self.page_notice] if self.page_notice else []
         context["filter_url"] = f"{reverse('organisations:organisation-list')}?sector={self.sector.slug}"
         return context
+
+
+# Suggestions change only with the data; a minute keeps repeated keystrokes off the server.
+SUGGESTIONS_MAX_AGE = 60
+
+
+def search_suggestions(request):
+    """The search box's type-ahead: organisations, initiatives and sectors for the text typed so
+    far (two characters or more), as JSON."""
+    q = request.GET.get("q", "")[:Q_MAX_LENGTH]
+    response = JsonResponse({"results": suggestions(Organisation.objects.published(), q)})
+    response["Cache-Control"] = f"public, max-age={SUGGESTIONS_MAX_AGE}"
+    return response

@@ -48,7 +48,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     def sectors(self, create, extracted, **kwargs):
         if create and extracted:
             self.sectors.set(extracted)
-            self.refresh_sector_names()
+            self.refresh_search_names()
 
 
 class InitiativeFactory(factory.django.DjangoModelFactory):

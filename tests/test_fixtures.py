@@ -211,7 +211,7 @@ def test_organisation_values_are_canonical_because_loaddata_skips_save(fixtures_
 def test_refreshing_sector_names_changes_nothing(fixtures_loaded):
     for organisation in Organisation.objects.all():
         stored = organisation.sector_names
-        organisation.refresh_sector_names()
+        organisation.refresh_search_names()
         organisation.refresh_from_db()
         assert organisation.sector_names == stored
 

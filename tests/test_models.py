@@ -211,12 +211,12 @@ def test_public_contacts_exclude_private_ones():
     assert list(org.public_contacts()) == [public]
 
 
-def test_refresh_sector_names_copies_sector_names_for_search(reference_data):
+def test_refresh_search_names_copies_sector_names_for_search(reference_data):
     from organisations.models import Sector
 
     org = OrganisationFactory()
     org.sectors.set(Sector.objects.filter(slug__in=["medtech", "diagnostics"]))
-    org.refresh_sector_names()
+    org.refresh_search_names()
     org.refresh_from_db()
     assert org.sector_names == "Diagnostics Medtech"
 

@@ -44,7 +44,7 @@ def set_sectors(organisation, *sectors):
     """What the admin and the import do: save the row, set the sectors, refresh the search text."""
     organisation.save()
     organisation.sectors.set(sectors)
-    organisation.refresh_sector_names()
+    organisation.refresh_search_names()
 
 
 def test_a_sector_filter_lists_an_organisation_once_when_several_of_its_sectors_match(sectors):

@@ -372,10 +372,18 @@ def test_the_summary_and_active_filters_come_before_the_filter_controls(client):
 
 def test_a_did_you_mean_comes_before_the_filter_controls(client, monkeypatch):
     # Where the suggestion goes, whatever the database's own typo tolerance would find.
+    SectorFactory(name="Medtech", slug="medtech")
+    monkeypatch.setattr("organisations.views.did_you_mean", lambda query: "genomics")
+    page = text(client.get("/organisations/?q=zzqxgenomicz&sector=medtech"))
+    assert page.index("Did you mean") < page.index('class="directory__filters"')
+    assert 'href="/organisations/?q=genomics&amp;sector=medtech">genomics</a>' in page
+
+
+def test_a_search_that_finds_nothing_shows_no_empty_filter_column(client, monkeypatch):
     monkeypatch.setattr("organisations.views.did_you_mean", lambda query: "genomics")
     page = text(client.get("/organisations/?q=zzqxgenomicz"))
-    assert page.index("Did you mean") < page.index('class="directory__filters"')
     assert 'href="/organisations/?q=genomics">genomics</a>' in page
+    assert 'class="directory__filters"' not in page
 
 
 def test_a_chosen_sort_is_kept_on_a_page_without_results(client):

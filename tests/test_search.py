@@ -14,8 +14,7 @@ from django.utils.safestring import SafeString
 from core.dataversion import cache_key
 from organisations.filters import OrganisationFilter
 from organisations.models import Organisation, Status
-from organisations.search import did_you_mean, highlight, rebuild_index, search
-from organisations.search.sqlite import FTS5_WEIGHTS
+from organisations.search import did_you_mean, highlight, prepare, rebuild_index, search
 from organisations.search.suggest import VOCABULARY_CACHE_PREFIX, published_vocabulary
 from tests.factories import OrganisationFactory, SectorFactory
 
@@ -143,7 +142,7 @@ def test_a_quoted_phrase_matches_only_in_order():
 
 @pytest.mark.django_db
 def test_a_minus_excludes_a_word():
-    kept = OrganisationFactory(name="Bradford Hospital")
+    kept = OrganisationFactory(name="Bradford Hospital", town="Bradford", local_authority="bradford")
     OrganisationFactory(name="Leeds Hospital")
 
     assert slugs(search(Organisation.objects.all(), "hospital -leeds")) == [kept.slug]
@@ -185,9 +184,12 @@ def test_the_queryset_method_is_the_same_search():
 
 
 @pytest.mark.django_db
-def test_searching_builds_no_query_until_the_results_are_read(django_assert_num_queries):
+def test_a_prepared_search_runs_no_query_until_the_results_are_read(django_assert_num_queries):
+    # Reading the query against the thesaurus (and the vocabulary) happens once, in prepare();
+    # the FilterSet then reuses the plan for the results and every facet.
+    plan = prepare("leeds pharmacey")
     with django_assert_num_queries(0):
-        queryset = search(Organisation.objects.published(), "leeds pharmacey")
+        queryset = search(Organisation.objects.published(), plan)
     with django_assert_num_queries(1):
         list(queryset)
 
@@ -389,7 +391,7 @@ def test_the_index_follows_edits_and_deletions():
 def test_sector_names_become_searchable_once_refreshed():
     organisation = OrganisationFactory(name="Alpha")
     organisation.sectors.set([SectorFactory(name="Regenerative medicine", slug="regenerative-medicine")])
-    organisation.refresh_sector_names()
+    organisation.refresh_search_names()
 
     assert slugs(search(Organisation.objects.all(), "regenerative")) == [organisation.slug]
 
@@ -519,33 +521,24 @@ def test_the_fts5_match_runs_once_per_query_and_never_once_per_row():
     plan = query_plan(filterset.qs)
 
     fts_steps = [(step, parent) for step, parent in plan if "organisations_organisation_fts" in step]
-    # Once for the matching rows, once for their ranks.
-    assert len(fts_steps) == 2, plan
+    # Once for the matching rows, and once for each kind of field of the rank (names; names and
+    # topics; and the summary; topics alone; the summary alone; the rest).
+    assert len(fts_steps) == 7, plan
     assert all(parent.startswith(RUN_ONCE_STEPS) for _step, parent in fts_steps), plan
     assert len(filterset.qs) == 3
 
 
-@sqlite_only
 @pytest.mark.django_db
-def test_the_sqlite_rank_is_the_weighted_bm25_of_each_match():
+def test_the_rank_is_where_the_query_matched_the_same_on_both_engines():
     OrganisationFactory(name="Alpha", summary="Radiology software.")
     OrganisationFactory(name="Beta", summary="Imaging.", description="Radiology and radiology reporting.")
     OrganisationFactory(name="Gamma Radiology", summary="A company.")
     OrganisationFactory(name="Delta", summary="Unrelated.")
 
-    ranks = dict(search(Organisation.objects.all(), "radiology").values_list("pk", "search_rank"))
+    ranks = list(search(Organisation.objects.all(), "radiology").values_list("name", "search_rank"))
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT rowid, bm25(organisations_organisation_fts, {FTS5_WEIGHTS}) "  # noqa: S608
-            "FROM organisations_organisation_fts WHERE organisations_organisation_fts MATCH %s",
-            ['("radiology"*)'],
-        )
-        expected = {pk: -bm25 / (1.0 - bm25) for pk, bm25 in cursor.fetchall()}
-    assert ranks.keys() == expected.keys()
-    assert len(ranks) == 3
-    for pk, rank in ranks.items():
-        assert rank == pytest.approx(expected[pk])
+    # The name (tier 3); the summary (tier 1, and 0.1 for the summary); the description (0.1).
+    assert ranks == [("Gamma Radiology", 3.0), ("Alpha", pytest.approx(1.1)), ("Beta", pytest.approx(0.1))]
 
 
 # --- Caching ----------------------------------------------------------------------------------

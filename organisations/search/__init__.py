@@ -9,9 +9,9 @@ and API, also reached as `Organisation.objects.search(q)`.
 Queries are read by query.py. Nothing here imports the models, which build on it.
 """
 
-from .engine import search
+from .engine import prepare, search
 from .highlight import highlight
 from .index import ensure_sqlite_triggers, rebuild_index
 from .suggest import did_you_mean
 
-__all__ = ["did_you_mean", "ensure_sqlite_triggers", "highlight", "rebuild_index", "search"]
+__all__ = ["did_you_mean", "ensure_sqlite_triggers", "highlight", "prepare", "rebuild_index", "search"]

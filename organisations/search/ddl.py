@@ -3,7 +3,7 @@
 
 PostgreSQL: a weighted tsvector column kept by a trigger, its GIN index, a trigram index on the
 names, and the vocabulary of published words (organisations_search_term, the SearchTerm model)
-kept by statement-level triggers. SQLite: an external-content FTS5 table kept by triggers.
+kept by statement-level triggers. SQLite: external-content FTS5 tables kept by triggers.
 
 What the objects read is a `Document`: the organisation columns searched and their weights. A
 migration passes the document it was written for, so that replaying an old migration on a new
@@ -15,15 +15,12 @@ from itertools import groupby
 
 TABLE = "organisations_organisation"
 FTS_TABLE = "organisations_organisation_fts"
+EXACT_FTS_TABLE = "organisations_organisation_fts_exact"
 TERM_TABLE = "organisations_search_term"
 CONFIG = "pg_catalog.english"
 
 # Columns holding several values separated by semicolons ("LTHT; HSCIC").
 LIST_COLUMNS = {"alternative_names"}
-# bm25 weight of an FTS5 column for each tsvector weight: names 10, sectors 4, summary 2, text 1.
-FTS5_WEIGHT_OF = {"A": 10.0, "B": 4.0, "C": 2.0, "D": 1.0}
-# ts_rank weights for D, C, B, A.
-POSTGRESQL_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
 
 
 @dataclass(frozen=True)
@@ -31,6 +28,10 @@ class Document:
     columns: tuple  # ((column, weight A–D), …), in the order of the function's arguments
     vocabulary: tuple  # columns whose words "did you mean" and typo tolerance may offer
     names: tuple = ("name", "alternative_names")  # what the trigram index on names covers
+    # Whole words as written, beside the stemmed ones: PostgreSQL keeps them in the same vector as
+    # upper-case lexemes ('NICE' beside 'nice', the stem of "nicely"), SQLite in a second FTS5
+    # table without a stemmer. Acronyms and short words are matched against them.
+    exact: bool = False
 
     @property
     def column_names(self):
@@ -40,8 +41,9 @@ class Document:
     def arity(self):
         return ", ".join("text" for _ in self.columns)
 
-    def fts5_weights(self):
-        return ", ".join(str(FTS5_WEIGHT_OF[weight]) for _column, weight in self.columns)
+    def columns_weighted(self, weights):
+        """The columns of these weights ("AB"): an FTS5 column filter."""
+        return [column for column, weight in self.columns if weight in weights]
 
 
 DOCUMENT = Document(
@@ -49,10 +51,15 @@ DOCUMENT = Document(
         ("name", "A"),
         ("alternative_names", "A"),
         ("sector_names", "B"),
+        ("topic_names", "B"),
         ("summary", "C"),
         ("description", "D"),
+        ("town", "D"),
+        ("postcode", "D"),
+        ("local_authority", "D"),
     ),
-    vocabulary=("name", "alternative_names", "sector_names", "summary"),
+    vocabulary=("name", "alternative_names", "sector_names", "topic_names", "summary", "town"),
+    exact=True,
 )
 
 
@@ -63,13 +70,39 @@ def _text(column, prefix=""):
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
+# The words of a text as written (lower-cased by 'simple', then upper-cased so that no stem can be
+# mistaken for them), with their positions, in tsvector's text form. Backslashes and quotes are
+# escaped as that form needs.
+EXACT_WORDS_FUNCTION = """
+CREATE FUNCTION organisations_search_exact(body text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(string_agg(
+        '''' || replace(replace(upper(lexeme), '\\', '\\\\'), '''', '''''') || ''':'
+            || array_to_string(positions, ','), ' '), '')
+    FROM unnest(to_tsvector('pg_catalog.simple', body))
+$$
+"""
+
+# Stems and exact words of one weighted part, at the same positions, so that a phrase may mix them.
+WEIGHTED_FUNCTION = f"""
+CREATE FUNCTION organisations_search_weighted(body text, weight "char") RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT setweight(
+        (to_tsvector('{CONFIG}', body)::text || ' ' || organisations_search_exact(body))::tsvector,
+        weight)
+$$
+"""
+
 
 def _document_function(document):
     arguments = ", ".join(f"{column} text" for column in document.column_names)
     parts = []
     for weight, columns in groupby(document.columns, key=lambda item: item[1]):
         text = " || ' ' || ".join(_text(column) for column, _weight in columns)
-        parts.append(f"setweight(to_tsvector('{CONFIG}', {text}), '{weight}')")
+        if document.exact:
+            parts.append(f"organisations_search_weighted({text}, '{weight}')")
+        else:
+            parts.append(f"setweight(to_tsvector('{CONFIG}', {text}), '{weight}')")
     body = "\n            || ".join(parts)
     return f"""
     CREATE FUNCTION organisations_search_document({arguments})
@@ -114,14 +147,26 @@ def _insert_published_words(document, source):
 SEARCH_TERM_TABLE = f"CREATE TABLE {TERM_TABLE} (word text PRIMARY KEY)"
 
 
-def postgresql_install(document):
-    """Statements creating the search objects, in order (the table's columns must exist)."""
-    columns = ", ".join(document.column_names)
+def names_words(document):
+    """The words of the names as written: the type-ahead's index, whose statistics tell the planner
+    how rare a word is among names (the vector's cannot: weights have none)."""
     names = " || ' ' || ".join(document.names)
+    return f"to_tsvector('pg_catalog.simple', {names})"
+
+
+def _document_objects(document):
+    """The document function, the trigger that keeps each row's vector and, for an exact
+    document, the index of the names' words."""
+    columns = ", ".join(document.column_names)
+    helpers = [EXACT_WORDS_FUNCTION, WEIGHTED_FUNCTION] if document.exact else []
+    names_index = (
+        [f"CREATE INDEX org_names_words_gin ON {TABLE} USING gin (({names_words(document)}))"]
+        if document.exact
+        else []
+    )
     return [
-        # Not Django's TrigramExtension: its reverse queries pg_extension even on SQLite.
-        # Reversing leaves the extension in place, as other objects may use it.
-        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        *names_index,
+        *helpers,
         _document_function(document),
         f"""
         CREATE FUNCTION organisations_organisation_search_vector_trigger() RETURNS trigger
@@ -137,12 +182,30 @@ def postgresql_install(document):
         BEFORE INSERT OR UPDATE OF {columns} ON {TABLE}
         FOR EACH ROW EXECUTE FUNCTION organisations_organisation_search_vector_trigger()
         """,
-        f"UPDATE {TABLE} SET search_vector = {_document_of(document, '')}",
-        f"CREATE INDEX org_search_vector_gin ON {TABLE} USING gin (search_vector)",
-        # Misspelt names: `q <<% (name || ' ' || alternative_names)` uses this index.
-        f"CREATE INDEX org_name_trgm_gin ON {TABLE} USING gin (({names}) gin_trgm_ops)",
-        SEARCH_TERM_TABLE,
-        f"CREATE INDEX org_search_term_trgm_gin ON {TERM_TABLE} USING gin (word gin_trgm_ops)",
+    ]
+
+
+def _drop_document_objects(document):
+    helpers = (
+        [
+            'DROP FUNCTION IF EXISTS organisations_search_weighted(text, "char")',
+            "DROP FUNCTION IF EXISTS organisations_search_exact(text)",
+            "DROP INDEX IF EXISTS org_names_words_gin",
+        ]
+        if document.exact
+        else []
+    )
+    return [
+        f"DROP TRIGGER IF EXISTS organisations_organisation_search_vector ON {TABLE}",
+        "DROP FUNCTION IF EXISTS organisations_organisation_search_vector_trigger()",
+        f"DROP FUNCTION IF EXISTS organisations_search_document({document.arity})",
+        *helpers,
+    ]
+
+
+def _vocabulary_objects(document):
+    """The words function and the triggers that add newly published words to the vocabulary."""
+    return [
         _words_function(document),
         # Newly published words join the vocabulary at once; rebuild_index() also drops words
         # that are no longer public. Statement-level, so that bulk inserts pay once per statement.
@@ -164,11 +227,10 @@ def postgresql_install(document):
         REFERENCING NEW TABLE AS changed_rows
         FOR EACH STATEMENT EXECUTE FUNCTION organisations_search_term_add()
         """,
-        _insert_published_words(document, TABLE),
     ]
 
 
-def postgresql_uninstall(document):
+def _drop_vocabulary_objects(document):
     return [
         f"DROP TRIGGER IF EXISTS organisations_search_term_update ON {TABLE}",
         f"DROP TRIGGER IF EXISTS organisations_search_term_insert ON {TABLE}",
@@ -176,12 +238,53 @@ def postgresql_uninstall(document):
         "DROP FUNCTION IF EXISTS organisations_search_words("
         + ", ".join("text" for _ in document.vocabulary)
         + ")",
+    ]
+
+
+def _names_index(document):
+    # Misspelt names: `q <<% (name || ' ' || alternative_names)` uses this index.
+    names = " || ' ' || ".join(document.names)
+    return f"CREATE INDEX org_name_trgm_gin ON {TABLE} USING gin (({names}) gin_trgm_ops)"
+
+
+def postgresql_install(document):
+    """Statements creating the search objects, in order (the table's columns must exist)."""
+    return [
+        # Not Django's TrigramExtension: its reverse queries pg_extension even on SQLite.
+        # Reversing leaves the extension in place, as other objects may use it.
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        *_document_objects(document),
+        f"UPDATE {TABLE} SET search_vector = {_document_of(document, '')}",
+        f"CREATE INDEX org_search_vector_gin ON {TABLE} USING gin (search_vector)",
+        _names_index(document),
+        SEARCH_TERM_TABLE,
+        f"CREATE INDEX org_search_term_trgm_gin ON {TERM_TABLE} USING gin (word gin_trgm_ops)",
+        *_vocabulary_objects(document),
+        _insert_published_words(document, TABLE),
+    ]
+
+
+def postgresql_uninstall(document):
+    return [
+        *_drop_vocabulary_objects(document),
         f"DROP TABLE IF EXISTS {TERM_TABLE}",
         "DROP INDEX IF EXISTS org_name_trgm_gin",
         "DROP INDEX IF EXISTS org_search_vector_gin",
-        f"DROP TRIGGER IF EXISTS organisations_organisation_search_vector ON {TABLE}",
-        "DROP FUNCTION IF EXISTS organisations_organisation_search_vector_trigger()",
-        f"DROP FUNCTION IF EXISTS organisations_search_document({document.arity})",
+        *_drop_document_objects(document),
+    ]
+
+
+def postgresql_change(old, new):
+    """From one document to another: new functions and triggers, every vector and the vocabulary
+    recomputed. The table, its indexes and the vocabulary table stay."""
+    statements = [*_drop_vocabulary_objects(old), *_drop_document_objects(old)]
+    if old.names != new.names:
+        statements += ["DROP INDEX IF EXISTS org_name_trgm_gin", _names_index(new)]
+    return [
+        *statements,
+        *_document_objects(new),
+        *_vocabulary_objects(new),
+        *postgresql_rebuild(new),
     ]
 
 
@@ -201,97 +304,124 @@ def postgresql_rebuild(document):
 # --- SQLite -------------------------------------------------------------------------------------
 
 
+def _fts_tables(document):
+    """(table, tokenizer) of each FTS5 table: stemmed, and, for an exact document, as written."""
+    tables = [(FTS_TABLE, "porter unicode61 remove_diacritics 2")]
+    if document.exact:
+        tables.append((EXACT_FTS_TABLE, "unicode61 remove_diacritics 2"))
+    return tables
+
+
+def fts_table_names(document):
+    return [table for table, _tokenizer in _fts_tables(document)]
+
+
 def _fts_row(document, row):
     return ", ".join(f"{row}.{column}" for column in document.column_names)
+
+
+def sqlite_trigger_names(document):
+    return [
+        f"{table}_{event}" for table, _ in _fts_tables(document) for event in ("insert", "delete", "update")
+    ]
 
 
 def sqlite_triggers(document):
     """The FTS5 triggers; IF NOT EXISTS, so that they can be put back after a table rebuild."""
     columns = ", ".join(document.column_names)
-    insert = f"INSERT INTO {FTS_TABLE} (rowid, {columns}) VALUES (new.id, {_fts_row(document, 'new')});"
-    delete = (
-        f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {columns}) "
-        f"VALUES ('delete', old.id, {_fts_row(document, 'old')});"
-    )
-    return [
-        f"""
-        CREATE TRIGGER IF NOT EXISTS organisations_organisation_fts_insert AFTER INSERT ON {TABLE}
-        BEGIN {insert} END
-        """,
-        f"""
-        CREATE TRIGGER IF NOT EXISTS organisations_organisation_fts_delete AFTER DELETE ON {TABLE}
-        BEGIN {delete} END
-        """,
-        f"""
-        CREATE TRIGGER IF NOT EXISTS organisations_organisation_fts_update
-        AFTER UPDATE OF {columns} ON {TABLE}
-        BEGIN {delete} {insert} END
-        """,
-    ]
+    statements = []
+    for table, _tokenizer in _fts_tables(document):
+        insert = f"INSERT INTO {table} (rowid, {columns}) VALUES (new.id, {_fts_row(document, 'new')});"
+        delete = f"INSERT INTO {table} ({table}, rowid, {columns}) VALUES ('delete', old.id, {_fts_row(document, 'old')});"
+        statements += [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_insert AFTER INSERT ON {TABLE} BEGIN {insert} END",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_delete AFTER DELETE ON {TABLE} BEGIN {delete} END",
+            f"""
+            CREATE TRIGGER IF NOT EXISTS {table}_update AFTER UPDATE OF {columns} ON {TABLE}
+            BEGIN {delete} {insert} END
+            """,
+        ]
+    return statements
 
 
-SQLITE_TRIGGER_NAMES = [
-    "organisations_organisation_fts_update",
-    "organisations_organisation_fts_delete",
-    "organisations_organisation_fts_insert",
-]
-
-SQLITE_REBUILD = f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')"
+def sqlite_rebuild(document):
+    return [f"INSERT INTO {table} ({table}) VALUES ('rebuild')" for table, _ in _fts_tables(document)]
 
 
 def sqlite_install(document):
     """External content: the text stays in the organisation table, rowid = organisation id."""
     columns = ", ".join(document.column_names)
-    return [
+    tables = [
         f"""
-        CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
-            {columns},
-            content='{TABLE}', content_rowid='id',
-            tokenize='porter unicode61 remove_diacritics 2'
+        CREATE VIRTUAL TABLE {table} USING fts5(
+            {columns}, content='{TABLE}', content_rowid='id', tokenize='{tokenizer}'
         )
-        """,
-        *sqlite_triggers(document),
-        SQLITE_REBUILD,
+        """
+        for table, tokenizer in _fts_tables(document)
     ]
+    return [*tables, *sqlite_triggers(document), *sqlite_rebuild(document)]
 
 
 def sqlite_uninstall(document):
-    return [
-        *(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGER_NAMES),
-        f"DROP TABLE IF EXISTS {FTS_TABLE}",
-    ]
+    triggers = [f"DROP TRIGGER IF EXISTS {name}" for name in sqlite_trigger_names(document)]
+    return [*triggers, *(f"DROP TABLE IF EXISTS {table}" for table, _ in _fts_tables(document))]
+
+
+def sqlite_change(old, new):
+    return [*sqlite_uninstall(old), *sqlite_install(new)]
 
 
 # --- Both ---------------------------------------------------------------------------------------
 
-# The sector names each organisation carries for search, refreshed where they changed.
-SECTOR_NAMES = {
-    "postgresql": f"""
-        UPDATE {TABLE} AS o SET sector_names = s.names
-        FROM (
-            SELECT o2.id, coalesce(string_agg(sec.name, ' ' ORDER BY sec.name), '') AS names
-            FROM {TABLE} o2
-            LEFT JOIN organisations_organisation_sectors os ON os.organisation_id = o2.id
-            LEFT JOIN organisations_sector sec ON sec.id = os.sector_id
-            GROUP BY o2.id
-        ) AS s
-        WHERE s.id = o.id AND o.sector_names IS DISTINCT FROM s.names
-    """,
-    "sqlite": f"""
-        UPDATE {TABLE} SET sector_names = coalesce((
-            SELECT group_concat(name, ' ') FROM (
-                SELECT sec.name FROM organisations_organisation_sectors os
-                JOIN organisations_sector sec ON sec.id = os.sector_id
-                WHERE os.organisation_id = {TABLE}.id
-                ORDER BY sec.name)), '')
-        WHERE sector_names IS NOT coalesce((
-            SELECT group_concat(name, ' ') FROM (
-                SELECT sec.name FROM organisations_organisation_sectors os
-                JOIN organisations_sector sec ON sec.id = os.sector_id
-                WHERE os.organisation_id = {TABLE}.id
-                ORDER BY sec.name)), '')
-    """,
-}
+
+# (column, [(link table, its column naming the reference row, reference table)]): the names each
+# organisation carries for search, copied onto its row because the index cannot see many-to-many
+# relations. Organisation.refresh_search_names() writes the same for one row.
+NAME_COPIES = [
+    ("sector_names", [("organisations_organisation_sectors", "sector_id", "organisations_sector")]),
+    (
+        "topic_names",
+        [
+            ("organisations_organisation_care_settings", "caresetting_id", "organisations_caresetting"),
+            (
+                "organisations_organisation_regulatory_marks",
+                "regulatorymark_id",
+                "organisations_regulatorymark",
+            ),
+        ],
+    ),
+]
+
+
+def _names_of(links):
+    return " UNION ALL ".join(
+        f"SELECT link.organisation_id, ref.name FROM {link} link JOIN {reference} ref ON ref.id = link.{column}"
+        for link, column, reference in links
+    )
+
+
+def copied_names(vendor):
+    """UPDATEs setting each copied-names column to the sorted, space-separated names of the row's
+    references, where they changed."""
+    statements = []
+    for column, links in NAME_COPIES:
+        if vendor == "postgresql":
+            statements.append(f"""
+                UPDATE {TABLE} AS o SET {column} = s.names
+                FROM (
+                    SELECT o2.id, coalesce(string_agg(n.name, ' ' ORDER BY n.name), '') AS names
+                    FROM {TABLE} o2 LEFT JOIN ({_names_of(links)}) AS n ON n.organisation_id = o2.id
+                    GROUP BY o2.id
+                ) AS s
+                WHERE s.id = o.id AND o.{column} IS DISTINCT FROM s.names
+            """)
+        else:
+            names = f"""coalesce((
+                SELECT group_concat(name, ' ') FROM (
+                    SELECT n.name FROM ({_names_of(links)}) AS n
+                    WHERE n.organisation_id = {TABLE}.id ORDER BY n.name)), '')"""
+            statements.append(f"UPDATE {TABLE} SET {column} = {names} WHERE {column} IS NOT {names}")
+    return statements
 
 
 def install(schema_editor, document):
@@ -308,4 +438,13 @@ def uninstall(schema_editor, document):
         schema_editor.connection.vendor
     )
     for sql in statements(document) if statements else []:
+        schema_editor.execute(sql)
+
+
+def change(schema_editor, old, new):
+    """Replace the search objects of document `old` by those of `new` (a later migration)."""
+    statements = {"postgresql": postgresql_change, "sqlite": sqlite_change}.get(
+        schema_editor.connection.vendor
+    )
+    for sql in statements(old, new) if statements else []:
         schema_editor.execute(sql)

@@ -6,7 +6,7 @@ import difflib
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .query import WORD_RE, parse_query
+from .query import STOP_WORDS, WORD_RE, parse_query
 
 _SUFFIXES = ("ations", "ation", "ies", "ing", "ics", "ical", "ic", "es", "ed", "ly", "s", "y")
 
@@ -20,9 +20,16 @@ def _stem(word):
 
 
 def _word_matches(word, query_words):
+    """Whether a word of the text is one searched for: (query word, exact) pairs. An exact word
+    (an acronym, a short word) marks whole words only; others also their stems, longer words they
+    start and close misspellings."""
     word = word.lower()
     stem = _stem(word)
-    for query_word in query_words:
+    for query_word, exact in query_words:
+        if exact:
+            if word == query_word:
+                return True
+            continue
         if word.startswith(query_word) or word.startswith(_stem(query_word)) or stem == _stem(query_word):
             return True
         if (
@@ -37,7 +44,12 @@ def _word_matches(word, query_words):
 def highlight(text, q):
     """`text` HTML-escaped, with the words `q` searched for wrapped in <mark>; a SafeString."""
     text = str(text or "")
-    query_words = [w for c in parse_query(q).positive for w in c.words]
+    query_words = [
+        (w, exact)
+        for c in parse_query(q).positive
+        for w, exact in zip(c.words, c.exact, strict=True)
+        if len(c.words) > 1 or w not in STOP_WORDS
+    ]
     if not query_words:
         return mark_safe(escape(text))  # noqa: S308 — escaped just now
     pieces, position = [], 0

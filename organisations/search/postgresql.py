@@ -1,50 +1,243 @@
-"""PostgreSQL: a weighted tsvector kept by a trigger (names A, sector names B, summary C,
-description D), English stemming, websearch syntax ("phrases", -exclusion, OR), prefix matching
-on the last word, and typo tolerance twice over: misspelt names through the trigram index on the
-names, misspelt words through the vocabulary of published entries (SearchTerm)."""
+"""PostgreSQL: a plan (plan.py) as one tsquery over the weighted vector (names A, sectors and other
+topics B, summary C, description and place D), built from Django's SearchQuery pieces: stems for
+ordinary words, the upper-case exact lexemes for acronyms and short words, tsquery_phrase for
+words that go together. Every piece is a constant, so PostgreSQL folds the whole query into one
+value and reads matches from the GIN index.
+
+Typo tolerance twice over, for words no published entry uses: the closest vocabulary word
+(SearchTerm, by trigrams) is searched as well, and the names are matched by trigram similarity
+(the trigram index on the names) together with the words that are known. Common words never
+start a similarity scan.
+"""
+
+from functools import reduce
+from operator import and_, or_
 
 from django.apps import apps
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchQueryCombinable,
     SearchQueryField,
-    SearchRank,
+    SearchVectorField,
     TrigramDistance,
     TrigramSimilarity,
     TrigramStrictWordSimilarity,
 )
-from django.db.models import Case, Exists, F, FloatField, Func, Q, Subquery, TextField, Value, When
-from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.db.models import BooleanField, F, Func, Q, TextField, Value
+
+from core.dataversion import cached
 
 from . import ddl
-from .ranking import name_bonus
+from .ranking import member_bonus, name_bonus, relevance
 
 # Trigram similarity a vocabulary word needs to replace an unknown word.
 CORRECTION_SIMILARITY = 0.45
-# How much a match through a corrected word counts against a match of the words as typed.
-CORRECTED_RANK_FACTOR = 0.8
 # Shorter words have too few trigrams to be told apart: "ltht" would fetch thousands of candidates.
 TRIGRAM_MIN_LENGTH = 5
 # Words shorter than this are never corrected.
 CORRECTION_MIN_LENGTH = 4
 
 
-def websearch(text):
-    return SearchQuery(text, config=ddl.CONFIG, search_type="websearch")
-
-
-class Once(Func):
-    """A scalar subquery of an expression that reads no row: PostgreSQL evaluates it once per
-    query (an InitPlan) rather than once per row it ranks."""
-
-    template = "(SELECT %(expressions)s)"
-
-
-class QueryOrTyped(SearchQueryCombinable, Coalesce):
-    """The corrected query, or the query as typed when no word needed correcting (NULL)."""
+class Lexeme(SearchQueryCombinable, Func):
+    """A whole word as written: the upper-case lexeme the document keeps beside the stems."""
 
     config = None
     output_field = SearchQueryField()
+
+    def __init__(self, word, weights=""):
+        super().__init__(Value(word), Value(f":{weights}" if weights else ""))
+
+    def as_sql(self, compiler, connection, **extra):
+        (word, word_params), (suffix, suffix_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        return f"(quote_literal(upper({word})) || {suffix})::tsquery", (*word_params, *suffix_params)
+
+
+class Phrase(SearchQueryCombinable, Func):
+    """`left` followed by `right`, `distance` words on (stop words between them count)."""
+
+    config = None
+    function = "tsquery_phrase"
+    output_field = SearchQueryField()
+
+    def __init__(self, left, right, distance):
+        super().__init__(left, right, Value(distance))
+
+
+class Not(SearchQueryCombinable, Func):
+    config = None
+    template = "(!!%(expressions)s)"
+    output_field = SearchQueryField()
+
+
+class QueryOr(SearchQueryCombinable, Func):
+    """`left || right`, where either may be NULL."""
+
+    config = None
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = SearchQueryField()
+
+
+class Matches(Func):
+    """vector @@ query (the lookup `search_vector=` would wrap a query that is not a SearchQuery in
+    plainto_tsquery)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " @@ "
+    output_field = BooleanField()
+
+    def __init__(self, query):
+        super().__init__(F("search_vector"), query)
+
+
+def matches(query):
+    return Q(Matches(query))
+
+
+def stem(word, weights=""):
+    suffix = ":*" if word.prefix else (":" if weights else "")
+    return SearchQuery(f"{word.text}{suffix}{weights}", config=ddl.CONFIG, search_type="raw")
+
+
+def alternative_query(alternative, weights=""):
+    """The words of one alternative, as a phrase when there are several; None for stop words only."""
+    query, gap = None, 1
+    for word in alternative.words:
+        if word.stop:
+            gap += query is not None
+            continue
+        leaf = Lexeme(word.text, weights) if word.exact else stem(word, weights)
+        query = leaf if query is None else Phrase(query, leaf, gap)
+        gap = 1
+    return query
+
+
+def term_query(term, weights=""):
+    queries = [q for q in (alternative_query(a, weights) for a in term.alternatives) if q is not None]
+    return reduce(or_, queries) if queries else None
+
+
+def all_of(terms, weights=""):
+    return reduce(and_, [q for q in (term_query(t, weights) for t in terms) if q is not None])
+
+
+def plan_query(plan, weights="", *, exclusions=True):
+    """The plan's groups OR-ed, each the AND of its terms, minus the excluded terms."""
+    groups = []
+    for group in plan.groups:
+        queries = [q for q in (term_query(t, weights) for t in group) if q is not None]
+        if queries:
+            groups.append(reduce(and_, queries))
+    if not groups:
+        return None
+    query = reduce(or_, groups)
+    excluded = [q for q in (term_query(t) for t in plan.negated) if q is not None]
+    if exclusions and excluded:
+        query = query & Not(reduce(or_, excluded))
+    return query
+
+
+def organisations_with(queryset, query):
+    return queryset.model.objects.filter(matches(query)).values("pk")
+
+
+def members_of(queryset, initiatives):
+    membership = queryset.model.membership_model()
+    return membership.objects.filter(initiative_id__in=initiatives).values("organisation_id")
+
+
+def condition(queryset, plan, corrected):
+    """Where the plan matches: one GIN lookup, or, when a term names an initiative, a union per
+    such term of the organisations its words match and the initiative's members."""
+    if not plan.initiatives:
+        query = plan_query(plan)
+        if corrected:
+            query = query | plan_query(corrected)
+        return matches(query)
+    groups = []
+    for group in plan.groups:
+        parts = []
+        text_terms = [t for t in group if not t.initiatives]
+        if text_terms:
+            parts.append(matches(reduce(and_, [term_query(t) for t in text_terms])))
+        for term in group:
+            if term.initiatives:
+                text = organisations_with(queryset, term_query(term))
+                parts.append(Q(pk__in=text.union(members_of(queryset, term.initiatives), all=True)))
+        groups.append(reduce(and_, parts))
+    found = reduce(or_, groups)
+    excluded = [q for q in (term_query(t) for t in plan.negated) if q is not None]
+    if excluded:
+        found &= ~matches(reduce(or_, excluded))
+    return found
+
+
+def search(queryset, plan):
+    corrected = plan.corrected()
+    found = condition(queryset, plan, corrected)
+
+    def within(weights, terms=None):
+        if terms is None:
+            query = plan_query(plan, weights, exclusions=False)
+            if corrected:
+                query = QueryOr(query, plan_query(corrected, weights, exclusions=False))
+            return matches(query)
+        query = all_of(terms, weights)
+        fixed = [corrected.terms[plan.terms.index(t)] for t in terms if t in plan.terms] if corrected else []
+        if fixed and len(fixed) == len(terms):
+            query = QueryOr(query, all_of(fixed, weights))
+        return matches(query)
+
+    rank = relevance(plan, within) + name_bonus(plan.parsed) + member_bonus(queryset, plan.initiatives)
+    trigram_words = " ".join(w for w in plan.unknown if len(w) >= TRIGRAM_MIN_LENGTH)
+    if trigram_words and not plan.parsed.has_syntax:
+        # A misspelt name ("Pharmacey2u") matches through the trigram index on the names, with
+        # the words that are known ("leeds teching" finds Leeds Teaching Hospitals). Strict word
+        # similarity compares whole words, so "radi" does not find "Radar".
+        names = Q(_search_names__trigram_strict_word_similar=trigram_words)
+        known = [t for t in plan.positive if not set(t.words()) & set(plan.unknown)]
+        if known:
+            names &= matches(reduce(and_, [term_query(t) for t in known]))
+        found |= names
+        rank += Value(0.5) * TrigramStrictWordSimilarity(trigram_words, "_search_names")
+    return queryset.alias(_search_names=names_text()).filter(found).annotate(search_rank=rank)
+
+
+def names_starting(queryset, words):
+    """Organisations with name words that start with the typed words (type-ahead), through the
+    index of the names' words. The last word is first completed from the vocabulary: whole words
+    have statistics the planner can trust, where a prefix's guessed count could send it scanning
+    the table for a rare one."""
+    *before, last = words
+    completions = list(
+        search_terms()
+        .filter(word__startswith=last)
+        .order_by("word")
+        .values_list("word", flat=True)[:COMPLETIONS]
+    )
+    if not completions:
+        return queryset.none()
+    query = " & ".join([*map(quoted, before), "(" + " | ".join(map(quoted, completions)) + ")"])
+    names = Func(
+        *(F(column) for column in ddl.DOCUMENT.names),
+        template="to_tsvector('pg_catalog.simple', %(expressions)s)",
+        arg_joiner=" || ' ' || ",
+        output_field=SearchVectorField(),
+    )
+    return queryset.alias(_names_words=names).filter(
+        _names_words=SearchQuery(query, config="pg_catalog.simple", search_type="raw")
+    )
+
+
+def quoted(word):
+    """A lexeme in to_tsquery's syntax, whatever characters the vocabulary's word holds."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+# How many vocabulary words a typed prefix may stand for in the type-ahead.
+COMPLETIONS = 30
 
 
 def names_text():
@@ -56,6 +249,9 @@ def names_text():
         arg_joiner=" || ' ' || ",
         output_field=TextField(),
     )
+
+
+# --- The vocabulary -----------------------------------------------------------------------------
 
 
 def search_terms():
@@ -72,85 +268,50 @@ def closest_term(word):
     )
 
 
-def corrected_word(word):
-    """`word` itself when it is short or starts a vocabulary word, else the closest one."""
-    if len(word) < CORRECTION_MIN_LENGTH:
-        return Value(word)
-    known = Exists(search_terms().filter(word__startswith=word))
-    closest = Coalesce(Subquery(closest_term(word).values("word")[:1]), Value(word), output_field=TextField())
-    return Case(When(known, then=Value(word)), default=closest, output_field=TextField())
+def correctable_words(plan):
+    """Ordinary words of the plan typo tolerance may correct: not acronyms, short words, phrases,
+    thesaurus terms or initiative names."""
+    if any(c.phrase or c.or_before for c in plan.parsed.clauses):
+        return []
+    words = []
+    for term in plan.positive:
+        if term.concept or term.initiatives or term.sectors or len(term.alternatives[0].words) > 1:
+            continue
+        word = term.alternatives[0].words[0]
+        if not word.exact and len(word.text) >= CORRECTION_MIN_LENGTH:
+            words.append(word.text)
+    return list(dict.fromkeys(words))
 
 
-def corrected_query(parsed):
-    """The query with unknown words replaced by the closest vocabulary words, exclusions kept;
-    NULL when no word changed, so that the typed query alone decides."""
-    exclusions = [c.text() for c in parsed.negated]
-    typed = " ".join([*parsed.plain_words, *exclusions])
-    corrected = Func(
-        Value(" "),
-        *(corrected_word(word) for word in parsed.plain_words),
-        *(Value(text) for text in exclusions),
-        function="concat_ws",
-        output_field=TextField(),
-    )
-    return Once(websearch(NullIf(corrected, Value(typed))), output_field=SearchQueryField())
-
-
-def tsqueries(parsed):
-    """(typed, prefix, corrected): the query as typed in websearch syntax; the same with its last
-    word as a prefix (None when the last word is a phrase or an exclusion); the same with
-    misspelt words corrected (None when no correction applies; NULL when no word needed one)."""
-    typed = websearch(parsed.text)
-    prefix = corrected = None
-    last = parsed.clauses[-1]
-    if not last.negated and not last.phrase:
-        # "leeds radi" also means 'leed' & 'radi':*; the rest of the query keeps its own syntax.
-        prefix = SearchQuery(f"'{last.words[-1]}':*", config=ddl.CONFIG, search_type="raw")
-        if len(last.words) > 1:
-            prefix = websearch(" ".join(last.words[:-1])) & prefix
-        rest = " ".join(c.text() for c in parsed.clauses[:-1])
-        if rest:
-            prefix = (websearch(rest) | prefix) if last.or_before else (websearch(rest) & prefix)
-    if parsed.plain_words and not any(c.phrase or c.or_before for c in parsed.clauses):
-        corrected = corrected_query(parsed)
-    return typed, prefix, corrected
-
-
-def rank(vector, query, factor=None):
-    ranked = SearchRank(vector, query, weights=ddl.POSTGRESQL_WEIGHTS)
-    return Value(factor) * ranked if factor else ranked
-
-
-def search(queryset, parsed):
-    typed, prefix, corrected = tsqueries(parsed)
-    either = typed
-    if prefix:
-        either = either | prefix
-    if corrected:
-        either = either | QueryOrTyped(corrected, typed)
-    condition = Q(search_vector=either)
-    # Ranked on what was asked for: ts_rank of a query with an exclusion is near zero. The prefix
-    # query also matches the words as typed; GREATEST skips the NULL of "nothing corrected".
-    if parsed.negated:
-        typed, prefix, corrected = tsqueries(parsed.without_exclusions())
-    ranks = [rank(F("search_vector"), prefix or typed)]
-    if corrected:
-        ranks.append(rank(F("search_vector"), corrected, factor=CORRECTED_RANK_FACTOR))
-    text_rank = Greatest(*ranks, output_field=FloatField()) if len(ranks) > 1 else ranks[0]
-    trigram_words = " ".join(w for w in parsed.plain_words if len(w) >= TRIGRAM_MIN_LENGTH)
-    if trigram_words and not parsed.has_syntax:
-        # A misspelt name ("Pharmacey2u", "Tunstal") matches through the trigram index on the names.
-        # Strict word similarity compares whole words, so "radi" does not find "Radar". It is only
-        # computed for rows the full-text query missed (it costs more than ts_rank).
-        condition |= Q(_search_names__trigram_strict_word_similar=trigram_words)
-        similarity = TrigramStrictWordSimilarity(trigram_words, "_search_names")
-        text_rank = Coalesce(
-            NullIf(text_rank, Value(0.0)), Value(0.5) * similarity, output_field=FloatField()
+def check_vocabulary(plan):
+    """Fill in the plan's unknown words (no published word starts with them) and their
+    corrections: one query, kept under the data version."""
+    words = correctable_words(plan)
+    if words:
+        plan.unknown, plan.corrections = cached(
+            VOCABULARY_CACHE_PREFIX, " ".join(words), lambda: read_vocabulary(words)
         )
-    else:
-        text_rank = Coalesce(text_rank, Value(0.0), output_field=FloatField())
-    return (
-        queryset.alias(_search_names=names_text())
-        .filter(condition)
-        .annotate(search_rank=text_rank + name_bonus(parsed))
-    )
+    return plan
+
+
+VOCABULARY_CACHE_PREFIX = "organisations:search-words"
+
+
+def read_vocabulary(words):
+    """([unknown words], {unknown word: closest vocabulary word}) for `words`, in one query."""
+    parts = []
+    for word in words:
+        typed = Value(word, output_field=TextField())
+        known = search_terms().filter(word__startswith=word).annotate(typed=typed, known=Value(True))
+        closest = closest_term(word).annotate(typed=typed, known=Value(False))
+        parts += [
+            known.values_list("typed", "known", "word")[:1],
+            closest.values_list("typed", "known", "word")[:1],
+        ]
+    rows = list(parts[0].union(*parts[1:], all=True))
+    known = {typed for typed, is_known, _word in rows if is_known}
+    unknown = [w for w in words if w not in known]
+    corrections = {
+        typed: word for typed, is_known, word in rows if not is_known and typed in unknown and word != typed
+    }
+    return unknown, corrections

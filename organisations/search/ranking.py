@@ -1,12 +1,16 @@
-"""What both engines add to their text rank: exact names, acronyms and alternative names first."""
+"""What both engines add to their text rank: exact names, acronyms and alternative names first,
+and the members of an initiative the query names."""
 
-from django.db.models import Case, FloatField, Q, Value, When
+from django.db.models import Case, Exists, FloatField, OuterRef, Q, Value, When
 from django.db.models.functions import Concat, Lower, Replace, StrIndex
 from django.db.models.lookups import Exact, GreaterThan
 
-# Ranks are on a 0–1 scale on both engines; these bonuses put exact names first.
+# Ranks: a tier for where the whole query matched (names 3, topics 2, summary 1, elsewhere 0),
+# half the engine's text rank (0–1), and these bonuses.
 EXACT_NAME_BONUS = 2.0
 NAME_START_BONUS = 1.0
+# Above any mention outside the names (tier 2 and the spread), below a match in the names.
+MEMBER_BONUS = 2.5
 
 
 def name_bonus(parsed):
@@ -39,3 +43,56 @@ def name_bonus(parsed):
         default=Value(0.0),
         output_field=FloatField(),
     )
+
+
+def member_bonus(queryset, initiatives):
+    """MEMBER_BONUS for the members of the initiatives a query names ("Nexus members")."""
+    if not initiatives:
+        return Value(0.0)
+    membership = queryset.model.membership_model()
+    members = membership.objects.filter(organisation_id=OuterRef("pk"), initiative_id__in=initiatives)
+    return Case(
+        When(Exists(members), then=Value(MEMBER_BONUS)), default=Value(0.0), output_field=FloatField()
+    )
+
+
+# Where the whole query matched, best first: names (A); names and topics (B); and the summary (C).
+TIERS = (("A", 3.0), ("AB", 2.0), ("ABC", 1.0))
+# A little for each other kind of field that holds the whole query on its own.
+SPREAD = (("B", 0.1), ("C", 0.1), ("D", 0.1))
+# Up to this much for the share of the query's terms found in the names.
+NAME_COVERAGE = 0.5
+# For the words of the query, in their order, in the names ("university of leeds").
+PHRASE_IN_NAMES = 0.5
+
+
+def relevance(plan, within):
+    """The rank both engines give a match, from facts both establish the same way, so that they
+    order results alike: the tier, the spread, the share of terms in the names and the query as a
+    phrase in the names. `within(weights, terms=None)` is the engine's condition that the plan (or
+    every one of these terms) matches in fields of those weights. Ties are broken by name."""
+    tier = Case(
+        *(When(within(weights), then=Value(score)) for weights, score in TIERS),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    rank = tier
+    for weights, score in SPREAD:
+        rank += Case(When(within(weights), then=Value(score)), default=Value(0.0), output_field=FloatField())
+    terms = plan.positive
+    if len(terms) > 1:
+        share = NAME_COVERAGE / len(terms)
+        for term in terms:
+            rank += Case(
+                When(within("A", terms=[term]), then=Value(share)),
+                default=Value(0.0),
+                output_field=FloatField(),
+            )
+    phrase = plan.phrase()
+    if phrase is not None:
+        rank += Case(
+            When(within("A", terms=[phrase]), then=Value(PHRASE_IN_NAMES)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+    return rank

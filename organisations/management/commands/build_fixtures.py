@@ -251,7 +251,7 @@ def build_organisations(rows, sectors):
                     "sectors": [[slug] for _, slug in sector_names],
                     "care_settings": [[slug] for slug in care_settings_for(row["summary"])],
                     "regulatory_marks": [],
-                    # Exactly what Organisation.refresh_sector_names() computes.
+                    # Exactly what Organisation.refresh_search_names() computes.
                     "sector_names": " ".join(name for name, _ in sector_names),
                     "source_url": row["source_url"],
                     "last_verified_on": None,

@@ -8,6 +8,7 @@ INITIAL_FIXTURES = [
     "sectors",
     "care_settings",
     "regulatory_marks",
+    "synonyms",
     "organisations",
     "initiatives",
     "memberships",
