@@ -521,9 +521,10 @@ def test_the_fts5_match_runs_once_per_query_and_never_once_per_row():
     plan = query_plan(filterset.qs)
 
     fts_steps = [(step, parent) for step, parent in plan if "organisations_organisation_fts" in step]
-    # Once for the matching rows, and once for each kind of field of the rank (names; names and
-    # topics; and the summary; topics alone; the summary alone; the rest).
-    assert len(fts_steps) == 7, plan
+    # Once for the matching rows, once for each kind of field of the rank (names; names and
+    # topics; and the summary; topics alone; the summary alone; the rest), once for the words as
+    # written.
+    assert len(fts_steps) == 8, plan
     assert all(parent.startswith(RUN_ONCE_STEPS) for _step, parent in fts_steps), plan
     assert len(filterset.qs) == 3
 
@@ -537,8 +538,13 @@ def test_the_rank_is_where_the_query_matched_the_same_on_both_engines():
 
     ranks = list(search(Organisation.objects.all(), "radiology").values_list("name", "search_rank"))
 
-    # The name (tier 3); the summary (tier 1, and 0.1 for the summary); the description (0.1).
-    assert ranks == [("Gamma Radiology", 3.0), ("Alpha", pytest.approx(1.1)), ("Beta", pytest.approx(0.1))]
+    # The name (tier 3); the summary (tier 1, and 0.1 for the summary); the description (0.1);
+    # and each 0.3 for the word as written.
+    assert ranks == [
+        ("Gamma Radiology", pytest.approx(3.3)),
+        ("Alpha", pytest.approx(1.4)),
+        ("Beta", pytest.approx(0.4)),
+    ]
 
 
 # --- Caching ----------------------------------------------------------------------------------

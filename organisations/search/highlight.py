@@ -48,7 +48,7 @@ def highlight(text, q):
         (w, exact)
         for c in parse_query(q).positive
         for w, exact in zip(c.words, c.exact, strict=True)
-        if len(c.words) > 1 or w not in STOP_WORDS
+        if len(c.words) > 1 or exact or w not in STOP_WORDS
     ]
     if not query_words:
         return mark_safe(escape(text))  # noqa: S308 — escaped just now

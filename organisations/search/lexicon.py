@@ -83,6 +83,8 @@ class Lexicon:
     sectors: list  # [{"id", "slug", "name", "description"}, …]
     entries: dict = field(default_factory=dict)  # key(words) -> Entry
     longest: int = 1
+    # The local authorities' names: a place is a whole word ("York" is not "Yorkshire").
+    places: frozenset = field(default_factory=frozenset)
 
     def __post_init__(self):
         for group in self.groups:
@@ -109,7 +111,9 @@ LEXICON_CACHE_PREFIX = "organisations:search-lexicon"
 
 def lexicon():
     """The thesaurus, published initiatives and active sectors, under the data version."""
-    return Lexicon(**cached(LEXICON_CACHE_PREFIX, "lexicon", read_lexicon))
+    organisation = apps.get_model("organisations", "Organisation")
+    places = frozenset(w for label in organisation.LocalAuthority.labels for w in phrase_words(label)[0])
+    return Lexicon(**cached(LEXICON_CACHE_PREFIX, "lexicon", read_lexicon), places=places - {"other"})
 
 
 def read_lexicon():

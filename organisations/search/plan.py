@@ -88,7 +88,7 @@ class Plan:
         parsed = self.parsed
         if len(self.positive) < 2 or parsed.has_syntax:
             return None
-        words = [Word(w, exact=e, stop=w in STOP_WORDS) for w, e in parsed.sequence]
+        words = [Word(w, exact=e, stop=w in STOP_WORDS and not e) for w, e in parsed.sequence]
         while words and words[0].stop:
             words.pop(0)
         while words and words[-1].stop:
@@ -97,6 +97,16 @@ class Plan:
         if words and last.prefix:
             words[-1] = replace(words[-1], prefix=True)
         return Term((Alternative(tuple(words)),)) if len(words) > 1 else None
+
+    def as_written(self):
+        """The positive terms as the visitor wrote them, each word whole and unstemmed (the last
+        one may still be the start of a longer word); [] for a query with OR."""
+        if len(self.groups) != 1:
+            return []
+        return [
+            Term((Alternative(tuple(replace(w, exact=not w.stop) for w in t.alternatives[0].words)),))
+            for t in self.positive
+        ]
 
     def any_words(self):
         """The same plan with each term on its own: what matches any of the words; None when the
@@ -135,6 +145,8 @@ def plan_query(q, *, lexicon_=None):
 
 
 def build_terms(parsed, lexicon_):
+    """Terms for the clauses: exclusions and quoted phrases as they are; runs of other clauses read
+    against the lexicon (a hyphenated word such as "pop-up" is one unit of a run)."""
     terms, run = [], []
 
     def flush():
@@ -142,32 +154,19 @@ def build_terms(parsed, lexicon_):
         run.clear()
 
     for clause in parsed.clauses:
-        words = [
-            Word(w, exact=e, stop=w in STOP_WORDS)
+        single = len(clause.words) == 1
+        words = tuple(
+            Word(w, exact=e or w in lexicon_.places, stop=w in STOP_WORDS and not (single and e))
             for w, e in zip(clause.words, clause.exact, strict=True)
-            if len(clause.words) > 1 or w not in STOP_WORDS
-        ]
+            if not single or e or w not in STOP_WORDS
+        )
         if not words:
             continue
-        entry = lexicon_.lookup(clause.words) if len(clause.words) > 1 and not clause.phrase else None
-        if entry and entry.synonyms and not clause.negated:
-            # A hyphenated word the thesaurus knows ("start-up", "spin-out").
-            flush()
-            typed = Alternative(tuple(words))
-            terms.append(
-                Term(
-                    (typed, *(a for a in entry.synonyms if a.words != typed.words)),
-                    or_before=clause.or_before,
-                    typed=" ".join(clause.words),
-                    concept=True,
-                )
-            )
-            continue
-        if clause.negated or clause.phrase or len(clause.words) > 1:
+        if clause.negated or clause.phrase:
             flush()
             terms.append(
                 Term(
-                    (Alternative(tuple(words)),),
+                    (Alternative(words),),
                     negated=clause.negated,
                     or_before=clause.or_before,
                     typed=" ".join(clause.words),
@@ -177,7 +176,7 @@ def build_terms(parsed, lexicon_):
             continue
         if clause.or_before:
             flush()
-        run.append((words[0], clause.or_before))
+        run.append((words, clause.or_before))
     flush()
     return _with_prefix(_distinct(terms))
 
@@ -193,22 +192,26 @@ def _distinct(terms):
     return kept
 
 
+def _span(run, start, end):
+    return tuple(w for words, _or in run[start:end] for w in words)
+
+
 def _run_terms(run, lexicon_):
-    """Terms for consecutive single words: the longest phrases the lexicon knows, greedily."""
+    """Terms for a run of units (words, or the words of one hyphenated word): the longest phrases
+    the lexicon knows, greedily; a unit it does not know is a term of its own, its words together."""
     terms, i = [], 0
     while i < len(run):
-        for length in range(min(lexicon_.longest, len(run) - i), 0, -1):
-            words = [w for w, _or in run[i : i + length]]
-            entry = lexicon_.lookup([w.text for w in words])
-            if entry and (entry.synonyms or entry.initiatives or entry.sectors):
+        entry, end = None, i + 1
+        for stop in range(min(i + lexicon_.longest, len(run)), i, -1):
+            found = lexicon_.lookup([w.text for w in _span(run, i, stop)])
+            if found and (found.synonyms or found.initiatives or found.sectors):
+                entry, end = found, stop
                 break
-        else:
-            length, entry, words = 1, None, [run[i][0]]
-        end = i + length
+        words = _span(run, i, end)
         if entry and entry.initiatives:
-            while end < len(run) and run[end][0].text in MEMBER_WORDS and not run[end][1]:
+            while end < len(run) and len(run[end][0]) == 1 and run[end][0][0].text in MEMBER_WORDS:
                 end += 1
-        typed = Alternative(tuple(words))
+        typed = Alternative(words)
         alternatives = [typed]
         if entry:
             alternatives += [a for a in entry.synonyms if a.words != typed.words]
@@ -218,7 +221,7 @@ def _run_terms(run, lexicon_):
                 or_before=run[i][1],
                 initiatives=tuple(entry.initiatives) if entry else (),
                 sectors=tuple(entry.sectors) if entry else (),
-                typed=" ".join(w.text for w, _or in run[i:end]),
+                typed=" ".join(w.text for w in _span(run, i, end)),
                 concept=bool(entry and entry.synonyms),
             )
         )

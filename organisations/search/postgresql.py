@@ -44,8 +44,9 @@ class Lexeme(SearchQueryCombinable, Func):
     config = None
     output_field = SearchQueryField()
 
-    def __init__(self, word, weights=""):
-        super().__init__(Value(word), Value(f":{weights}" if weights else ""))
+    def __init__(self, word, weights="", *, prefix=False):
+        suffix = ("*" if prefix else "") + weights
+        super().__init__(Value(word), Value(f":{suffix}" if suffix else ""))
 
     def as_sql(self, compiler, connection, **extra):
         (word, word_params), (suffix, suffix_params) = (
@@ -102,15 +103,17 @@ def stem(word, weights=""):
 
 
 def alternative_query(alternative, weights=""):
-    """The words of one alternative, as a phrase when there are several; None for stop words only."""
-    query, gap = None, 1
+    """The words of one alternative, as a phrase when there are several; None for stop words only.
+    A stop word inside a phrase is matched as written (the stems leave it out), so that "start-up"
+    is not just "start"."""
+    if not alternative.searched:
+        return None
+    query = None
     for word in alternative.words:
-        if word.stop:
-            gap += query is not None
-            continue
-        leaf = Lexeme(word.text, weights) if word.exact else stem(word, weights)
-        query = leaf if query is None else Phrase(query, leaf, gap)
-        gap = 1
+        leaf = (
+            Lexeme(word.text, weights, prefix=word.prefix) if word.exact or word.stop else stem(word, weights)
+        )
+        query = leaf if query is None else Phrase(query, leaf, 1)
     return query
 
 

@@ -46,11 +46,16 @@ STOP_WORDS = frozenset(
 )
 
 
+def is_acronym(typed):
+    """Typed in capitals, as "AI", "NICE", "3M" or "THIS" (The Health Informatics Service)."""
+    return len(typed) > 1 and typed.isupper()
+
+
 def is_exact(word, typed):
     """Whether a word matches whole words only: an acronym typed in capitals, a short word, a
     number or a postcode part."""
     return (
-        (len(typed) > 1 and typed.isupper())
+        is_acronym(typed)
         or len(word) <= SHORT_WORD
         or word.isdigit()
         or bool(DISTRICT_RE.match(word) or INWARD_RE.match(word))
@@ -78,10 +83,11 @@ class Clause:
 
     @property
     def searched_words(self):
-        """The words that are searched: all of a phrase's, else those that are not stop words."""
+        """The words that are searched: all of a phrase's, else those that are not stop words
+        (an acronym in capitals is searched whatever it spells)."""
         if len(self.words) > 1:
             return self.words
-        return [w for w in self.words if w not in STOP_WORDS]
+        return [w for w, exact in zip(self.words, self.exact, strict=True) if exact or w not in STOP_WORDS]
 
 
 @dataclass
@@ -143,7 +149,7 @@ def parse_query(q):
             typed = WORD_RE.findall(phrase)
             is_phrase = True
         words = [w.lower() for w in typed]
-        if not is_phrase and len(words) == 1 and words[0] in STOP_WORDS:
+        if not is_phrase and len(words) == 1 and words[0] in STOP_WORDS and not is_acronym(typed[0]):
             if count < MAX_WORDS:
                 sequence.append((words[0], False))
             continue

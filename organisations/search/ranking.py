@@ -5,6 +5,8 @@ from django.db.models import Case, Exists, FloatField, OuterRef, Q, Value, When
 from django.db.models.functions import Concat, Lower, Replace, StrIndex
 from django.db.models.lookups import Exact, GreaterThan
 
+from .query import STOP_WORDS
+
 # Ranks: a tier for where the whole query matched (names 3, topics 2, summary 1, elsewhere 0),
 # half the engine's text rank (0–1), and these bonuses.
 EXACT_NAME_BONUS = 2.0
@@ -13,13 +15,25 @@ NAME_START_BONUS = 1.0
 MEMBER_BONUS = 2.5
 
 
+def name_texts(parsed):
+    """The texts a name may equal: the query as typed, and its words without the stop words at
+    its ends ("the university of leeds" is University of Leeds)."""
+    typed = parsed.text.strip('"').lower()
+    words = [word for word, _exact in parsed.sequence]
+    while words and words[0] in STOP_WORDS:
+        words.pop(0)
+    while words and words[-1] in STOP_WORDS:
+        words.pop()
+    return [text for text in dict.fromkeys([typed, " ".join(words)]) if text]
+
+
 def name_bonus(parsed):
     """EXACT_NAME_BONUS when the query is the name, a bracketed part of it ("(DHSC)") or one of
     the semicolon-separated alternative names ("LTHT", "EMIS"); NAME_START_BONUS when the name
     starts with the query. String positions rather than LIKE, so the query needs no escaping and
     each row costs little. A query with syntax (phrases, exclusions, OR) gets no bonus."""
-    text = parsed.text.strip('"').lower()
-    if parsed.has_syntax or not text:
+    texts = name_texts(parsed)
+    if parsed.has_syntax or not texts:
         return Value(0.0)
     name = Lower("name")
     alternatives = Concat(
@@ -29,17 +43,17 @@ def name_bonus(parsed):
     def at(haystack, needle):
         return StrIndex(haystack, Value(needle))
 
-    return Case(
-        When(
+    exact, start = Q(), Q()
+    for text in texts:
+        exact |= (
             Q(Exact(name, text))
             | Q(GreaterThan(at(name, f"({text})"), 0))
-            | Q(GreaterThan(at(alternatives, f";{text};"), 0)),
-            then=Value(EXACT_NAME_BONUS),
-        ),
-        When(
-            Q(Exact(at(name, f"{text} "), 1)) | Q(Exact(at(name, f"{text},"), 1)),
-            then=Value(NAME_START_BONUS),
-        ),
+            | Q(GreaterThan(at(alternatives, f";{text};"), 0))
+        )
+        start |= Q(Exact(at(name, f"{text} "), 1)) | Q(Exact(at(name, f"{text},"), 1))
+    return Case(
+        When(exact, then=Value(EXACT_NAME_BONUS)),
+        When(start, then=Value(NAME_START_BONUS)),
         default=Value(0.0),
         output_field=FloatField(),
     )
@@ -64,6 +78,9 @@ SPREAD = (("B", 0.1), ("C", 0.1), ("D", 0.1))
 NAME_COVERAGE = 0.5
 # For the words of the query, in their order, in the names ("university of leeds").
 PHRASE_IN_NAMES = 0.5
+# For the query's own words as written, anywhere: a match through the thesaurus or a stem alone
+# comes after one of the words the visitor typed.
+AS_WRITTEN = 0.3
 
 
 def relevance(plan, within):
@@ -88,6 +105,13 @@ def relevance(plan, within):
                 default=Value(0.0),
                 output_field=FloatField(),
             )
+    written = plan.as_written()
+    if written:
+        rank += Case(
+            When(within("ABCD", terms=written), then=Value(AS_WRITTEN)),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
     phrase = plan.phrase()
     if phrase is not None:
         rank += Case(

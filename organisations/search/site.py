@@ -28,6 +28,7 @@ MAX_OTHER_SUGGESTIONS = 3
 @dataclass(frozen=True)
 class SiteResult:
     kind: str  # "initiative" or "sector"
+    slug: str
     name: str
     line: str  # one line about it
     url: str
@@ -78,6 +79,7 @@ def site_results(plan):
     initiatives = [
         SiteResult(
             "initiative",
+            row["slug"],
             row["name"],
             row["summary"],
             reverse("initiatives:initiative-detail", args=[row["slug"]]),
@@ -88,6 +90,7 @@ def site_results(plan):
     sectors = [
         SiteResult(
             "sector",
+            row["slug"],
             row["name"],
             row["description"],
             reverse("organisations:sector-detail", args=[row["slug"]]),

@@ -104,7 +104,10 @@ def search(queryset, plan):
         if terms is None:
             return matches(plan_match(plan, exclusions=False, columns=columns))
         found = " AND ".join(m for m in map(term_match, terms) if m)
-        return matches("{" + " ".join(columns) + "} : (" + found + ")")
+        # Words as written are read from the table without a stemmer.
+        written = all(w.exact or w.stop for t in terms for a in t.alternatives for w in a.words)
+        table = ddl.EXACT_FTS_TABLE if written else ddl.FTS_TABLE
+        return matches("{" + " ".join(columns) + "} : (" + found + ")", table)
 
     rank = relevance(plan, within) + name_bonus(plan.parsed) + member_bonus(queryset, plan.initiatives)
     return queryset.filter(condition(queryset, plan)).annotate(search_rank=rank)
