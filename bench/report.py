@@ -20,6 +20,7 @@ PAGES = [
     "profile",
     "API list",
     "CSV export (all)",
+    "type-ahead",
 ]
 LIST_PAGES = {
     "browse with facets",
@@ -124,6 +125,8 @@ def targets(by_size, largest):
             row(f"{page} vs Datasette", "≥ 10×", ratio(theirs, ours), ours and theirs / ours >= 10)
     ours = p50(big, "ours", "profile")
     row("profile, p50", "≤ 10 ms", f"{fmt(ours)} ms", ours is not None and ours <= 10)
+    ours = p50(big, "ours", "type-ahead")
+    row("type-ahead, p50", "≤ 20 ms", f"{fmt(ours)} ms", ours is not None and ours <= 20)
     if 10000 in by_size and largest > 10000:
         for page in ("browse with facets", "profile"):
             small, large = p50(by_size[10000], "ours", page), p50(big, "ours", page)

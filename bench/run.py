@@ -13,6 +13,8 @@ Run it with `make bench` (or bench/run.sh). Knobs (environment):
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubdir_bench  (dropped and re-created)
     BENCH_SEED=42                   seed_demo's random seed
     BENCH_SKIP_DATASETTE=1          time only our site
+    BENCH_ONLY=type-ahead           time only these pages (comma-separated labels) of our site, and
+                                    print the results instead of rewriting docs/performance.md
 Only loopback addresses are ever targeted, and every loop is bounded.
 """
 
@@ -48,7 +50,8 @@ WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 EXPORT_REQUESTS = int(os.environ.get("BENCH_EXPORT_REQUESTS", str(REQUESTS)))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hubdir_bench")
 SEED = os.environ.get("BENCH_SEED", "42")
-SKIP_DATASETTE = os.environ.get("BENCH_SKIP_DATASETTE") == "1"
+ONLY = {label.strip() for label in os.environ.get("BENCH_ONLY", "").split(",") if label.strip()}
+SKIP_DATASETTE = os.environ.get("BENCH_SKIP_DATASETTE") == "1" or bool(ONLY)
 REQUEST_TIMEOUT = 300  # seconds; a request slower than this is a failure, not a result
 FIXTURE_ORDER = [
     "sectors",
@@ -199,6 +202,18 @@ class Timer:
         # The first request of a page fills the caches: worth reporting beside the steady state.
         return {**summarise(samples, statuses, size, path), "first": round(first, 1) if first else None}
 
+    def time_each(self, paths, warmup=WARMUP):
+        """Each path once, after `warmup` requests of the first: what visitors typing different
+        things meet (no path is asked twice, so nothing is served from a cache of its own)."""
+        for _ in range(warmup):
+            self.fetch(paths[0])
+        statuses, samples, size = set(), [], 0
+        for path in paths[1:]:
+            status, ms, size = self.fetch(path)
+            statuses.add(status)
+            samples.append(ms)
+        return {**summarise(samples, statuses, size, f"{len(samples)} paths, {paths[1]} …"), "first": None}
+
     def close(self):
         if self.conn:
             self.conn.close()
@@ -341,6 +356,7 @@ def scenario(size, sqlite_path):
         "profile": f"/organisations/{profile_slug}/",
         "API list": "/api/organisations/",
         "CSV export (all)": "/organisations/export.csv",
+        "type-ahead": type_ahead_paths(),
     }
     table = "/bench/organisations"
     theirs = {
@@ -358,6 +374,29 @@ def scenario(size, sqlite_path):
     }
     words = {"common": [common, common_docs], "rare": [rare, rare_docs], "sector": sector_slug}
     return ours, theirs, words
+
+
+def type_ahead_paths():
+    """What a visitor types into the search box, keystroke by keystroke from the second character:
+    the starts of published names and of a later word in them, spread through the table, and a few
+    fixed ones. Every path is distinct."""
+    names = [
+        row[0]
+        for row in sql(
+            "SELECT name FROM organisations_organisation WHERE status = 'published' "
+            "ORDER BY md5(id::text) LIMIT 12"
+        )
+    ]
+    typed = []
+    for name in names:
+        words = name.lower().split()
+        typed += [words[0][:n] for n in (2, 3, 5)]
+        if len(words) > 1:
+            typed.append(f"{words[0]} {words[1][:3]}")
+            typed.append(words[1][:4])
+    typed += ["leeds te", "nhs", "tun", "hea", "medt", "zzq"]
+    distinct = list(dict.fromkeys(t for t in typed if len(t.strip()) >= 2))
+    return [f"/search/suggestions.json?q={urllib.parse.quote(t)}" for t in distinct]
 
 
 def serve_ours(static_root, log_path):
@@ -400,14 +439,16 @@ def time_ours(ours, static_root, log_path):
     results = {}
     try:
         for label, path in ours.items():
-            if label.startswith("CSV"):
+            if label.startswith("CSV") or (ONLY and label not in ONLY):
                 continue
-            results[label] = timer.time(path)
+            results[label] = timer.time_each(path) if isinstance(path, list) else timer.time(path)
             log(
                 f"ours  {label:22} p50 {results[label]['p50']:9.1f} ms  p95 {results[label]['p95']:9.1f} ms  {results[label]['status']}"
             )
-        # Result counts, from the API, for the report.
         counts = {}
+        if ONLY:
+            return results, counts
+        # Result counts, from the API, for the report.
         for label in ("search common word", "search rare word", "search + filters", "browse with facets"):
             query = urllib.parse.urlsplit(ours[label]).query
             status, body = timer.body("/api/organisations/" + (f"?{query}" if query else ""))
@@ -516,6 +557,8 @@ def run_size(size, static_root, workdir):
     ours, theirs, words = scenario(size, sqlite_path)
     result["words"] = words
     result["ours"], result["ours_counts"] = time_ours(ours, static_root, RESULTS / f"gunicorn-{size}.log")
+    if ONLY:
+        return result
     if not SKIP_DATASETTE:
         result["datasette"], result["datasette_counts"] = time_datasette(
             theirs, sqlite_path, RESULTS / f"datasette-{size}.log"
@@ -604,7 +647,13 @@ def main():
     for size in SIZES:
         result = run_size(size, static_root, workdir)
         run["sizes"].append(result)
+        if ONLY:
+            (RESULTS / f"{size}-only.json").write_text(json.dumps(result, indent=1))
+            continue
         (RESULTS / f"{size}.json").write_text(json.dumps(result, indent=1))
+    if ONLY:
+        shutil.rmtree(workdir, ignore_errors=True)
+        return
     (RESULTS / "latest.json").write_text(json.dumps(run, indent=1))
     import report
 

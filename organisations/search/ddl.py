@@ -157,7 +157,8 @@ def names_words(document):
 def _document_objects(document):
     """The document function, the trigger that keeps each row's vector and, for an exact
     document, the index of the names' words."""
-    columns = ", ".join(document.column_names)
+    old_columns = ", ".join(f"OLD.{column}" for column in document.column_names)
+    new_columns = ", ".join(f"NEW.{column}" for column in document.column_names)
     helpers = [EXACT_WORDS_FUNCTION, WEIGHTED_FUNCTION] if document.exact else []
     names_index = (
         [f"CREATE INDEX org_names_words_gin ON {TABLE} USING gin (({names_words(document)}))"]
@@ -168,18 +169,25 @@ def _document_objects(document):
         *names_index,
         *helpers,
         _document_function(document),
+        # The trigger names no column: PostgreSQL refuses to change the type of a column that a
+        # trigger's definition names, and a later migration widening one would fail. The function
+        # compares the searched columns itself; a NULL vector (what a model save writes) is always
+        # recomputed.
         f"""
         CREATE FUNCTION organisations_organisation_search_vector_trigger() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
-            NEW.search_vector := {_document_of(document, "NEW")};
+            IF TG_OP = 'INSERT' OR NEW.search_vector IS NULL
+                OR ({old_columns}) IS DISTINCT FROM ({new_columns}) THEN
+                NEW.search_vector := {_document_of(document, "NEW")};
+            END IF;
             RETURN NEW;
         END
         $$
         """,
         f"""
         CREATE TRIGGER organisations_organisation_search_vector
-        BEFORE INSERT OR UPDATE OF {columns} ON {TABLE}
+        BEFORE INSERT OR UPDATE ON {TABLE}
         FOR EACH ROW EXECUTE FUNCTION organisations_organisation_search_vector_trigger()
         """,
     ]
