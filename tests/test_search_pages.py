@@ -173,3 +173,7 @@ def test_type_ahead_never_suggests_what_is_not_published(client):
     MembershipFactory(organisation=member)
 
     assert [r["label"] for r in suggestions(client, "leeds")] == ["Leeds Public"]
+
+
+def test_crawlers_are_kept_out_of_the_type_ahead(client):
+    assert "Disallow: /search/" in client.get("/robots.txt").content.decode().splitlines()
