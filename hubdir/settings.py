@@ -181,8 +181,20 @@ STORAGES = {
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "directory@localhost")
-# Where the public writes for corrections, removal requests and accessibility problems.
-DIRECTORY_CONTACT_EMAIL = env_str("DJANGO_CONTACT_EMAIL", "directory@leedshealthtech.example")
+# Who runs the directory, named on the about, privacy and accessibility pages and in the footer, and
+# where the public writes for corrections, removal requests and accessibility problems. Debug off,
+# an unset or placeholder (.example) value is never shown and `check --deploy` warns
+# (hubdir/checks.py).
+DIRECTORY_OPERATOR_NAME = env_str("DIRECTORY_OPERATOR_NAME")
+DIRECTORY_CONTACT_EMAIL = env_str(
+    "DIRECTORY_CONTACT_EMAIL", "directory@leedshealthtech.example" if DEBUG else ""
+)
+# The data controller's contact for privacy requests; the contact address unless it differs.
+DIRECTORY_DATA_PROTECTION_EMAIL = env_str("DIRECTORY_DATA_PROTECTION_EMAIL", DIRECTORY_CONTACT_EMAIL)
+# An entry whose last check is older than this many months is stale.
+VERIFICATION_STALE_MONTHS = env_int("DIRECTORY_STALE_MONTHS", 12)
+if VERIFICATION_STALE_MONTHS < 1:
+    raise ImproperlyConfigured(f"DIRECTORY_STALE_MONTHS must be 1 or more, not {VERIFICATION_STALE_MONTHS}")
 # Staff who hear about new public suggestions.
 STAFF_NOTIFICATION_EMAILS = env_list("DJANGO_STAFF_EMAILS", "curators@localhost")
 

@@ -5,14 +5,20 @@ from simple_history.models import HistoricalRecords
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 from core.validators import validate_http_url
+from organisations.models import Lifecycle
 
 
 class InitiativeQuerySet(PublishingQuerySet):
     def with_member_count(self):
-        """Each initiative with `member_count`, its published member organisations."""
+        """Each initiative with `member_count`, its published current member organisations (merged
+        and closed ones leave counts)."""
         return self.annotate(
             member_count=models.Count(
-                "memberships", filter=models.Q(memberships__organisation__status=Status.PUBLISHED)
+                "memberships",
+                filter=models.Q(
+                    memberships__organisation__status=Status.PUBLISHED,
+                    memberships__organisation__lifecycle=Lifecycle.CURRENT,
+                ),
             )
         )
 
@@ -31,7 +37,7 @@ class InitiativeQuerySet(PublishingQuerySet):
         return self.with_public_hosts().prefetch_related(
             models.Prefetch(
                 "memberships",
-                queryset=Membership.objects.of_published_organisations()
+                queryset=Membership.objects.of_listed_organisations()
                 .select_related("organisation")
                 .order_by("organisation__name"),
                 to_attr="public_memberships",
@@ -61,6 +67,14 @@ class Initiative(models.Model):
     website = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
     logo = models.ImageField(upload_to="initiative-logos/", blank=True)
     location = models.CharField(max_length=300, blank=True)
+    operator = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="operated_initiatives",
+        help_text="The organisation that runs it, where a source says so. Its page lists this initiative.",
+    )
     hosts = models.ManyToManyField(
         "organisations.Organisation", blank=True, related_name="hosted_initiatives"
     )
@@ -107,6 +121,10 @@ class Initiative(models.Model):
 class MembershipQuerySet(models.QuerySet):
     def of_published_organisations(self):
         return self.filter(organisation__status=Status.PUBLISHED)
+
+    def of_listed_organisations(self):
+        """Memberships of published current organisations: those an initiative's page lists."""
+        return self.of_published_organisations().filter(organisation__lifecycle=Lifecycle.CURRENT)
 
 
 class MembershipManager(models.Manager.from_queryset(MembershipQuerySet)):

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
@@ -25,15 +27,29 @@ class SearchDocumentField(SearchVectorField):
         return "TextField"
 
 
+class Lifecycle(models.TextChoices):
+    """Whether the organisation itself still exists: apart from the publishing `status`, which says
+    whether the directory shows its entry."""
+
+    CURRENT = "current", "Current"
+    MERGED = "merged", "Merged"
+    CLOSED = "closed", "Closed"
+
+
 class ReferenceQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
     def with_published_count(self):
-        """Each row with `organisation_count`, how many published organisations carry it."""
+        """Each row with `organisation_count`, how many published current organisations carry it
+        (merged and closed ones leave counts, as they leave the default list)."""
         return self.annotate(
             organisation_count=models.Count(
-                "organisations", filter=models.Q(organisations__status=Status.PUBLISHED)
+                "organisations",
+                filter=models.Q(
+                    organisations__status=Status.PUBLISHED,
+                    organisations__lifecycle=Lifecycle.CURRENT,
+                ),
             )
         )
 
@@ -87,13 +103,48 @@ class RegulatoryMark(ReferenceModel):
     pass
 
 
+def stale_cutoff(months=None):
+    """The earliest verification date that is not stale."""
+    months = settings.VERIFICATION_STALE_MONTHS if months is None else months
+    today = timezone.localdate()
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    month += 1
+    # The same day of the month, or the month's last day when it has no such day (31 → 30).
+    for day in (today.day, 30, 29, 28):
+        try:
+            return today.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("every month has a 28th")
+
+
 class OrganisationQuerySet(PublishingQuerySet):
     def demo(self):
         return self.filter(is_demo=True)
 
-    def stale(self, *, months=12):
-        cutoff = timezone.localdate() - timezone.timedelta(days=round(months * 30.44))
-        return self.filter(models.Q(last_verified_on__isnull=True) | models.Q(last_verified_on__lt=cutoff))
+    def current(self):
+        """Organisations that still exist: what counts, statistics and the default list show."""
+        return self.filter(lifecycle=Lifecycle.CURRENT)
+
+    def former(self):
+        """Merged and closed organisations: findable, but no longer counted."""
+        return self.exclude(lifecycle=Lifecycle.CURRENT)
+
+    def listed(self):
+        """What the public counts and the default list are made of: published and current."""
+        return self.published().current()
+
+    def stale(self, *, months=None):
+        """Entries last verified more than `months` (default: settings.VERIFICATION_STALE_MONTHS)
+        ago. An entry never verified is not stale but unverified (`never_verified()`): counting it
+        here would make "stale" mean every entry of a new directory."""
+        return self.filter(last_verified_on__lt=stale_cutoff(months))
+
+    def never_verified(self):
+        return self.filter(last_verified_on__isnull=True)
+
+    def recently_verified(self, *, months=None):
+        return self.filter(last_verified_on__gte=stale_cutoff(months))
 
     def public_memberships(self):
         """Prefetch of each organisation's memberships of published initiatives, as
@@ -108,8 +159,9 @@ class OrganisationQuerySet(PublishingQuerySet):
         )
 
     def with_card_relations(self):
-        """What a result card shows (sectors, published initiatives), in two queries for any page."""
-        return self.prefetch_related(
+        """What a result card shows (sectors, published initiatives, the successor of a merged
+        entry), in two queries for any page beside the page's own."""
+        return self.select_related("merged_into").prefetch_related(
             Prefetch("sectors", queryset=Sector.objects.order_by("name")), self.public_memberships()
         )
 
@@ -145,6 +197,8 @@ class Organisation(models.Model):
         WAKEFIELD = "wakefield", "Wakefield"
         HARROGATE = "harrogate", "Harrogate"
         YORK = "york", "York"
+        CRAVEN = "craven", "Craven"
+        SELBY = "selby", "Selby"
         OTHER = "other", "Other"
 
     class EmployeesBand(models.TextChoices):
@@ -153,8 +207,15 @@ class Organisation(models.Model):
         MEDIUM = "medium", "Medium (50–249)"
         LARGE = "large", "Large (250+)"
 
-    name = models.CharField(max_length=200)
+    Lifecycle = Lifecycle
+
+    name = models.CharField(max_length=200, help_text="The name people use; headings show it.")
     slug = models.SlugField(max_length=200, unique=True, blank=True)
+    legal_name = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The registered name, only where it differs from the name: shown once as “Registered as …”.",
+    )
     alternative_names = models.CharField(
         max_length=500,
         blank=True,
@@ -165,8 +226,33 @@ class Organisation(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+    lifecycle = models.CharField(
+        max_length=10,
+        choices=Lifecycle.choices,
+        default=Lifecycle.CURRENT,
+        help_text="Whether the organisation still exists. Merged and closed entries stay findable "
+        "but leave counts and the default list.",
+    )
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+        help_text="The listed organisation it merged into (or, for a duplicate entry, the entry that replaced it).",
+    )
+    successor_text = models.CharField(
+        "successor (not listed)",
+        max_length=200,
+        blank=True,
+        help_text="What it merged into, when that is not an organisation in the directory.",
+    )
+    ended_year = models.PositiveSmallIntegerField(
+        "year it merged or closed",
+        null=True,
+        blank=True,
+        validators=[validators.validate_founded_year_floor, validators.NotInTheFutureYearValidator()],
+        help_text="Only where a source states it.",
     )
     summary = models.CharField(max_length=300, blank=True, help_text="One line.")
     description = models.TextField(blank=True)
@@ -232,6 +318,25 @@ class Organisation(models.Model):
                 condition=~models.Q(merged_into=models.F("id")),
                 name="organisation_not_merged_into_itself",
             ),
+            models.CheckConstraint(
+                condition=models.Q(lifecycle__in=Lifecycle.values),
+                name="organisation_lifecycle_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(successor_text="") | models.Q(lifecycle=Lifecycle.MERGED),
+                name="organisation_successor_only_when_merged",
+                violation_error_message="Only a merged organisation has a successor.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_year__isnull=True)
+                | (
+                    models.Q(ended_year__gte=1800, ended_year__lte=2100)
+                    & ~models.Q(lifecycle=Lifecycle.CURRENT)
+                ),
+                name="organisation_ended_year_when_former",
+                violation_error_message="Only a merged or closed organisation has a year it ended, "
+                "between 1800 and 2100.",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "name"], name="org_status_name_idx"),
@@ -276,6 +381,52 @@ class Organisation(models.Model):
     def alternative_names_list(self):
         return [n.strip() for n in self.alternative_names.split(";") if n.strip()]
 
+    @property
+    def is_former(self):
+        return self.lifecycle != Lifecycle.CURRENT
+
+    @property
+    def is_merged_duplicate(self):
+        """A duplicate entry folded into another by a curator (services.organisation_merge), as
+        opposed to an organisation that itself merged into another."""
+        return bool(self.merged_into_id) and self.lifecycle == Lifecycle.CURRENT
+
+    @property
+    def successor_name(self):
+        return self.merged_into.name if self.merged_into_id else self.successor_text
+
+    @property
+    def former_label(self):
+        """ "Merged into NHS England", "Closed in 2019": what a merged or closed entry says of
+        itself; "" for a current one. A year only where one is recorded."""
+        if self.lifecycle == Lifecycle.MERGED:
+            label = f"Merged into {self.successor_name}" if self.successor_name else "Merged"
+        elif self.lifecycle == Lifecycle.CLOSED:
+            label = "Closed"
+        else:
+            return ""
+        return f"{label} in {self.ended_year}" if self.ended_year else label
+
+    def place_facts(self):
+        """[(term, [lines])] for the address, local authority and headquarters, saying each place
+        once: a town of "Leeds" is not repeated as the local authority, nor as the headquarters
+        (the address is then headed "Based in"). Unknown values, and "other", are left out."""
+        locality = " ".join(part for part in (self.town, self.postcode) if part)
+        address = [line for line in (self.address_line, locality) if line]
+        said = " ".join(address)
+        facts = []
+        if address:
+            in_leeds = self.headquartered_in_leeds and _names_place(said, "Leeds")
+            facts.append(("Based in" if in_leeds else "Address", address))
+        if self.local_authority and self.local_authority != self.LocalAuthority.OTHER:
+            authority = self.get_local_authority_display()
+            if not _names_place(said, authority):
+                facts.append(("Local authority", [authority]))
+                said = f"{said} {authority}"
+        if self.headquartered_in_leeds and not (address and _names_place(said, "Leeds")):
+            facts.append(("Headquarters", ["Leeds"]))
+        return facts
+
     NORMALISED_FIELDS = {
         "postcode": validators.normalise_postcode,
         "companies_house_number": validators.normalise_companies_house_number,
@@ -312,8 +463,34 @@ class Organisation(models.Model):
             errors["parent"] = ["An organisation cannot be its own parent."]
         if self.merged_into_id and self.pk and self.merged_into_id == self.pk:
             errors["merged_into"] = ["An organisation cannot be merged into itself."]
+        errors.update(self._lifecycle_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _lifecycle_errors(self):
+        errors = {}
+        if self.successor_text and self.lifecycle != Lifecycle.MERGED:
+            errors["successor_text"] = [
+                "Only a merged organisation has a successor: set the lifecycle to merged."
+            ]
+        elif self.successor_text and self.merged_into_id:
+            errors["successor_text"] = [
+                "The successor is listed: leave this empty when “merged into” is set."
+            ]
+        if self.ended_year and self.lifecycle == Lifecycle.CURRENT:
+            errors["ended_year"] = [
+                "A current organisation has not ended: set the lifecycle to merged or closed."
+            ]
+        elif self.ended_year and self.founded_year and self.ended_year < self.founded_year:
+            errors["ended_year"] = ["The year it ended is before the year it was founded."]
+        if self.merged_into_id and self.lifecycle == Lifecycle.CLOSED:
+            errors["merged_into"] = ["A closed organisation did not merge: set the lifecycle to merged."]
+        if self.merged_into_id and self.lifecycle == Lifecycle.CURRENT and self.status == Status.PUBLISHED:
+            # Only the merge action pairs merged_into with a current lifecycle, and it archives the entry.
+            errors["lifecycle"] = [
+                "An organisation merged into another is not current: set the lifecycle to merged."
+            ]
+        return errors
 
     def save(self, *args, **kwargs):
         self.name = self.name.strip()
@@ -348,6 +525,51 @@ class Organisation(models.Model):
 
     def public_contacts(self):
         return self.contacts.public()
+
+
+class VerificationMethod(models.TextChoices):
+    WEBSITE = "website", "Website checked"
+    ORGANISATION = "organisation", "Organisation confirmed"
+    REGISTER = "register", "Register checked"
+
+
+class Verification(models.Model):
+    """A curator's check that an entry is still right: who, when and how. The entry's
+    `last_verified_on` is the latest of them (services.verification_record)."""
+
+    Method = VerificationMethod
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="verifications")
+    checked_on = models.DateField(default=timezone.localdate)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    method = models.CharField("how", max_length=20, choices=Method.choices)
+    note = models.TextField(blank=True, help_text="What was checked or confirmed, and where. Never public.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-checked_on", "-pk"]
+        indexes = [
+            models.Index(fields=["organisation", "-checked_on"], name="verification_org_checked_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method__in=VerificationMethod.values),
+                name="verification_method_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.get_method_display().lower()} on {self.checked_on:%d %B %Y}"
+
+    def clean(self):
+        if self.checked_on and self.checked_on > timezone.localdate():
+            raise ValidationError({"checked_on": "A check cannot be in the future."})
+
+
+def _names_place(text, place):
+    return bool(re.search(rf"\b{re.escape(place)}\b", text, re.IGNORECASE))
 
 
 class OrganisationSlugRedirect(models.Model):
