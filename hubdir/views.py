@@ -20,16 +20,16 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        published = Organisation.objects.published()
+        listed = Organisation.objects.listed()
         context.update(
-            organisation_count=cached("home-count", "home-count", published.count),
+            organisation_count=cached("home-count", "home-count", listed.count),
             initiatives=cached(
                 "home-initiatives",
                 "home-initiatives",
                 lambda: list(Initiative.objects.published().with_member_count().order_by("name")),
             ),
             key_figures=list(KeyFigure.objects.public()),
-            newest=list(published.with_card_relations().order_by("-created_at", "-pk")[:NEWEST_ON_HOME]),
+            newest=list(listed.with_card_relations().order_by("-created_at", "-pk")[:NEWEST_ON_HOME]),
             sectors=cached(
                 "home-sectors",
                 "home-sectors",

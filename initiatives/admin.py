@@ -36,7 +36,7 @@ class InitiativeAdmin(PublishingAdminMixin, SimpleHistoryAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["name", "slug", "summary", "partners_text"]
     prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["hosts"]
+    autocomplete_fields = ["operator", "hosts"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [MembershipInline, ContactInline, KeyFigureInline]
     actions = ["publish", "archive"]
