@@ -1,7 +1,7 @@
 """Likely duplicate organisations, for the admin filter and the change-form warning.
 
-Two entries are likely twins when they share a Companies House number, a website host, or a name
-whose similarity is at least NAME_THRESHOLD once legal and NHS suffixes, punctuation and case are
+Two entries are likely twins when they share a Companies House number, a website host, a name, registered
+name or alternative name (one entry's "HSCIC" is another's name), or a name whose similarity is at least NAME_THRESHOLD once legal and NHS suffixes, punctuation and case are
 ignored. Name similarity is the Jaccard index of word trigrams (as PostgreSQL's pg_trgm computes
 it), taken over the whole name and over its distinctive words (not places, not words such as
 "university" or "healthcare"), whichever is lower. So "Leeds Teaching Hospitals NHS Trust" and
@@ -165,6 +165,7 @@ class Reason:
     COMPANIES_HOUSE = "same Companies House number"
     WEBSITE = "same website"
     NAME = "similar name"
+    OTHER_NAME = "same alternative or registered name"
 
 
 @dataclass(frozen=True)
@@ -176,12 +177,27 @@ class Entry:
     website: str = ""
     companies_house_number: str = ""
     parent_id: int | None = None
+    legal_name: str = ""
+    alternative_names: str = ""
 
-    FIELDS = ("pk", "name", "website", "companies_house_number", "parent_id")
+    FIELDS = (
+        "pk",
+        "name",
+        "website",
+        "companies_house_number",
+        "parent_id",
+        "legal_name",
+        "alternative_names",
+    )
 
     @classmethod
     def from_organisation(cls, organisation):
         return cls(*(getattr(organisation, field) for field in cls.FIELDS))
+
+    def name_keys(self):
+        """Every name of the entry (its name, registered name and alternative names) in one compact form."""
+        names = [self.name, self.legal_name, *self.alternative_names.split(";")]
+        return {key for key in (clean_name(name).replace(" ", "") for name in names) if len(key) >= 3}
 
 
 def clean_name(name):
@@ -301,7 +317,32 @@ def find_duplicates(entries, *, threshold=NAME_THRESHOLD):
 
     for a, b in _similar_name_pairs(entries, threshold):
         pair(a, b, Reason.NAME)
+    for a, b in _shared_name_pairs(entries):
+        pair(a, b, Reason.OTHER_NAME)
     return dict(found)
+
+
+SHARED_NAME_LIMIT = 20
+
+
+def _shared_name_pairs(entries):
+    """Entries where one's name, registered name or alternative name is another's, once cleaned:
+    "HSCIC" beside an entry known as HSCIC, "Smartgate Solutions" beside its trading name."""
+    groups = defaultdict(list)
+    for entry in entries:
+        for key in entry.name_keys():
+            groups[key].append(entry)
+    seen = set()
+    for group in groups.values():
+        if len(group) > SHARED_NAME_LIMIT:
+            # A name this many entries carry tells none of them apart.
+            continue
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                key = (a.pk, b.pk)
+                if a.pk != b.pk and key not in seen:
+                    seen.add(key)
+                    yield a, b
 
 
 # Blocks larger than this are compared by sorted neighbourhood: each name with the next WINDOW names.
@@ -384,11 +425,15 @@ def likely_twins(organisation):
     host = website_key(me.website)
     if host:
         query |= Q(website__icontains=host.split("/", 1)[0])
-    for word in clean_name(me.name).split():
-        query |= Q(name__icontains=word[:4])
+    for name in {me.name, me.legal_name, *me.alternative_names.split(";")}:
+        for word in clean_name(name).split():
+            query |= Q(name__icontains=word[:4]) | Q(legal_name__icontains=word[:4])
+            query |= Q(alternative_names__icontains=word[:4])
     if not query:
         return []
-    others = Organisation.objects.filter(query).exclude(pk=organisation.pk)
+    others = Organisation.objects.filter(query)
+    if organisation.pk:
+        others = others.exclude(pk=organisation.pk)
     candidates = list(_candidate_entries(others))
     matches = find_duplicates([me, *candidates]).get(me.pk, {})
     if not matches:
@@ -396,3 +441,19 @@ def likely_twins(organisation):
     by_pk = Organisation.objects.in_bulk(list(matches))
     twins = [(by_pk[pk], reason) for pk, reason in matches.items() if pk in by_pk]
     return sorted(twins, key=lambda twin: twin[0].name.lower())
+
+
+def twins_of_many(queryset):
+    """[(organisation, [(twin, reason), …])] for each organisation of `queryset` that has likely twins
+    anywhere in the directory, by name; from likely_duplicate_map(), so any number is cheap."""
+    found = likely_duplicate_map()
+    ids = [pk for pk in queryset.values_list("pk", flat=True) if pk in found]
+    if not ids:
+        return []
+    by_pk = Organisation.objects.in_bulk([*ids, *(other for pk in ids for other in found[pk])])
+    flagged = []
+    for pk in ids:
+        twins = [(by_pk[other], reason) for other, reason in found[pk].items() if other in by_pk]
+        if pk in by_pk and twins:
+            flagged.append((by_pk[pk], sorted(twins, key=lambda twin: twin[0].name.lower())))
+    return sorted(flagged, key=lambda item: item[0].name.lower())

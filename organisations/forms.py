@@ -4,9 +4,13 @@ from django import forms
 from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from core import validators
 
+from . import duplicates
 from .images import (
     LOGO_FIELDS,
     MAX_LOGO_BYTES,
@@ -15,9 +19,31 @@ from .images import (
     process_logo,
     write_logo_files,
 )
-from .models import Organisation, Sector
+from .models import Organisation, Sector, Status, Verification
 
 LOGO_ACCEPT = "image/png,image/jpeg,image/webp"
+
+
+class LogoPreviewWidget(AdminFileWidget):
+    """The admin's file input, with the current logo shown above it (contained, as the site shows it)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        field = super().render(name, value, attrs, renderer)
+        if not self.is_initial(value):
+            return field
+        return format_html(
+            '<p class="logo-preview"><img src="{}" alt="The current logo"></p>{}', value.url, field
+        )
+
+
+class SummaryWidget(forms.Textarea):
+    """Two lines to write one line in, with a live count of the characters left (static/js/admin.js)."""
+
+    def __init__(self, max_length):
+        super().__init__(attrs={"rows": 2, "maxlength": max_length, "data-character-count": max_length})
+
+    class Media:
+        js = ["js/admin.js"]
 
 
 class LogoFormMixin:
@@ -32,7 +58,7 @@ class LogoFormMixin:
             self.fields["logo"] = forms.FileField(
                 required=False,
                 label="Logo",
-                widget=AdminFileWidget(attrs={"accept": LOGO_ACCEPT}),
+                widget=LogoPreviewWidget(attrs={"accept": LOGO_ACCEPT}),
                 help_text=f"PNG, JPEG or WebP, at most {MAX_LOGO_BYTES // (1024 * 1024)} MB and 25 megapixels.",
             )
         self._processed_logo = None
@@ -71,11 +97,90 @@ class LogoFormMixin:
             self._old_logo_files = []
 
 
-class OrganisationAdminForm(LogoFormMixin, forms.ModelForm):
+class DuplicateCheckMixin:
+    """For the organisation admin form: adding an entry, or publishing one, that looks like a
+    duplicate of another entry is refused until the curator ticks “not a duplicate” (rendered by
+    the change form's template, beside the list of likely twins with links)."""
+
+    CONFIRM_FIELD = "confirm_not_duplicate"
+    admin_site_name = "admin"
+    likely_twins = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self._needs_duplicate_check(cleaned):
+            self.likely_twins = duplicates.likely_twins(self._probe(cleaned))
+            if self.likely_twins and self.data.get(self.CONFIRM_FIELD) != "yes":
+                raise ValidationError(self._duplicate_message(), code="likely_duplicate")
+        return cleaned
+
+    def _needs_duplicate_check(self, cleaned):
+        if self.instance.pk is None:
+            return True
+        publishing = cleaned.get("status") == Status.PUBLISHED
+        return publishing and self.initial.get("status") != Status.PUBLISHED
+
+    def _probe(self, cleaned):
+        """An unsaved copy of the entry with the submitted names and identifiers."""
+        probe = Organisation(pk=self.instance.pk)
+        for field in duplicates.Entry.FIELDS[1:]:
+            name = field.removesuffix("_id")
+            value = cleaned[name].pk if field == "parent_id" and cleaned.get(name) else cleaned.get(name)
+            setattr(probe, field, value if name in cleaned else getattr(self.instance, field))
+        probe.normalise_identifiers()
+        return probe
+
+    def _duplicate_message(self):
+        links = format_html_join(
+            ", ",
+            '<a href="{}" target="_blank">{}</a> ({})',
+            (
+                (
+                    reverse(f"{self.admin_site_name}:organisations_organisation_change", args=[twin.pk]),
+                    twin,
+                    reason,
+                )
+                for twin, reason in self.likely_twins
+            ),
+        )
+        return format_html(
+            "This looks like a duplicate of {}. Check before saving; if it is a different organisation, "
+            "tick “Not a duplicate” below and save again.",
+            links,
+        )
+
+
+class OrganisationAdminForm(DuplicateCheckMixin, LogoFormMixin, forms.ModelForm):
     class Meta:
         model = Organisation
         # The admin passes its own field list (fieldsets); this is only the default.
         fields = "__all__"  # noqa: DJ007
+        widgets = {"summary": SummaryWidget(max_length=Organisation._meta.get_field("summary").max_length)}
+
+
+class RecordCheckForm(forms.Form):
+    """How a curator checked an entry; the check is recorded with their name and the date."""
+
+    method = forms.ChoiceField(
+        label="How was it checked?", choices=Verification.Method.choices, widget=forms.RadioSelect
+    )
+    checked_on = forms.DateField(
+        label="Checked on",
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Today, unless the check was made earlier.",
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What was checked or confirmed, and where (never public).",
+    )
+
+    def clean_checked_on(self):
+        checked_on = self.cleaned_data["checked_on"]
+        if checked_on > timezone.localdate():
+            raise ValidationError("A check cannot be in the future.")
+        return checked_on
 
 
 # --- Public suggestions ---------------------------------------------------------------------------------
