@@ -1,6 +1,6 @@
 """Benchmark (not a test): import a generated 100,000-row CSV on PostgreSQL.
 
-Target (issue 4): within two minutes, at flat memory (peak RSS ≤ 500 MB).
+Target: within two minutes, at flat memory (peak RSS ≤ 500 MB).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubdir_csvbench DJANGO_DEBUG=1 \\
         .venv/bin/python bench/bench_import.py --fresh

@@ -1,4 +1,4 @@
-"""The benchmark suite (issue 6): our site and Datasette, side by side, at 1k, 10k and 100k.
+"""The benchmark suite: our site and Datasette, side by side, at 1k, 10k and 100k.
 
 For each size: seed demo organisations into PostgreSQL, serve the site with gunicorn (gthread,
 debug off) on 127.0.0.1, time the pages over real HTTP (keep-alive, warm-up, then N requests each:

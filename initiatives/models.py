@@ -2,6 +2,7 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.fields import WebAddressField
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 from core.validators import validate_http_url
@@ -64,7 +65,7 @@ class Initiative(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     summary = models.CharField(max_length=400, blank=True)
     description = models.TextField(blank=True)
-    website = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+    website = WebAddressField(max_length=500, blank=True, validators=[validate_http_url])
     logo = models.ImageField(upload_to="initiative-logos/", blank=True)
     location = models.CharField(max_length=300, blank=True)
     operator = models.ForeignKey(
@@ -86,7 +87,7 @@ class Initiative(models.Model):
     members = models.ManyToManyField(
         "organisations.Organisation", through="Membership", related_name="initiatives", blank=True
     )
-    source_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+    source_url = WebAddressField(max_length=500, blank=True, validators=[validate_http_url])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,7 +160,7 @@ class Membership(models.Model):
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     since = models.DateField(null=True, blank=True)
-    source_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
+    source_url = WebAddressField(max_length=500, blank=True, validators=[validate_http_url])
 
     objects = MembershipManager()
     history = HistoricalRecords()
@@ -189,7 +190,7 @@ class KeyFigure(models.Model):
     label = models.CharField(max_length=300)
     value = models.CharField(max_length=40, help_text='As reported: ">£3bn", "third", "~16,000".')
     source_name = models.CharField(max_length=300)
-    source_url = models.URLField(max_length=500, validators=[validate_http_url])
+    source_url = WebAddressField(max_length=500, validators=[validate_http_url])
     as_of = models.DateField(null=True, blank=True, help_text="When the figure applies, if the source says.")
     as_of_label = models.CharField(
         max_length=40, blank=True, help_text='As the source puts it: "2025", "Q1 2025".'

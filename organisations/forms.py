@@ -324,9 +324,6 @@ class SuggestUpdateForm(HoneypotMixin, SubmitterFields):
     def clean_postcode(self):
         return validators.normalise_postcode(self.cleaned_data["postcode"])
 
-    def current_values(self):
-        return {field: self.initial.get(field) for field in self.PROPOSED_FIELDS}
-
     def proposed(self):
         data = {}
         for field in self.PROPOSED_FIELDS:

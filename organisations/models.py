@@ -11,6 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core import validators
+from core.fields import WebAddressField
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 
@@ -256,7 +257,7 @@ class Organisation(models.Model):
     )
     summary = models.CharField(max_length=300, blank=True, help_text="One line.")
     description = models.TextField(blank=True)
-    website = models.URLField(max_length=500, blank=True, validators=[validators.validate_http_url])
+    website = WebAddressField(max_length=500, blank=True, validators=[validators.validate_http_url])
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     logo = models.ImageField(upload_to="logos/", blank=True)
@@ -284,7 +285,7 @@ class Organisation(models.Model):
     sector_names = models.TextField(blank=True, editable=False)
     # Kept by a PostgreSQL trigger (migration 0002_search); always NULL on SQLite, which uses FTS5.
     search_vector = SearchDocumentField(null=True, editable=False)
-    source_url = models.URLField(max_length=500, blank=True, validators=[validators.validate_http_url])
+    source_url = WebAddressField(max_length=500, blank=True, validators=[validators.validate_http_url])
     last_verified_on = models.DateField(null=True, blank=True)
     is_demo = models.BooleanField(default=False, editable=False, help_text="Synthetic row from seed_demo.")
     published_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -1,4 +1,4 @@
-"""Hostile and random input to every public URL, API endpoint and public form (issue 7 §3).
+"""Hostile and random input to every public URL, API endpoint and public form.
 
 Nothing may answer 5xx, and nothing from the input may ever become an element or attribute.
 """
@@ -152,12 +152,12 @@ def test_hostile_slugs_never_break_a_page(client, directory, template, value):
     assert_safe(client.get(path), path)
 
 
-def test_known_pages_survive_every_hostile_value_in_every_parameter(client, directory):
-    for url in ["/organisations/", "/api/organisations/", "/organisations/export.csv"]:
-        for name in PARAMS:
-            for value in HOSTILE:
-                query = urllib.parse.urlencode([(name, value), (name, value)])
-                assert_safe(client.get(f"{url}?{query}"), f"{url}?{query}")
+@pytest.mark.parametrize("url", ["/organisations/", "/api/organisations/", "/organisations/export.csv"])
+def test_known_pages_survive_each_hostile_value_in_every_parameter_at_once(client, directory, url):
+    # Every parameter, repeated, carries the same value: each parser meets each hostile value once.
+    for value in HOSTILE:
+        query = urllib.parse.urlencode([(name, value) for name in PARAMS for _ in range(2)])
+        assert_safe(client.get(f"{url}?{query}"), f"{url}?{query}")
 
 
 SUGGEST_FIELDS = [

@@ -93,7 +93,9 @@ def test_it_accepts_only_http_and_https_websites(url):
 
 
 def test_it_accepts_an_https_website():
-    OrganisationFactory.build(website="https://www.leedsth.nhs.uk").full_clean()
+    organisation = OrganisationFactory.build(website="https://www.leedsth.nhs.uk")
+    organisation.full_clean()
+    assert organisation.website == "https://www.leedsth.nhs.uk"
 
 
 def test_a_public_contact_needs_a_consent_date():
@@ -121,8 +123,10 @@ def test_the_database_refuses_a_contact_without_an_owner():
 
 
 def test_a_contact_may_belong_to_an_initiative():
-    contact = ContactFactory(organisation=None, initiative=InitiativeFactory())
+    initiative = InitiativeFactory()
+    contact = ContactFactory(organisation=None, initiative=initiative)
     contact.full_clean()
+    assert list(initiative.contacts.all()) == [contact]
 
 
 def test_the_database_refuses_a_duplicate_slug():

@@ -1,4 +1,4 @@
-"""Crawl the public site the way a visitor or a scraper would and look for anything private (issue 7 §4).
+"""Crawl the public site the way a visitor or a scraper would and look for anything private.
 
 Starting from / and /sitemap.xml it follows every same-site link (HTML, API JSON, feed, CSV); none of
 the private values seeded below may appear anywhere, while the public ones must (so the crawl is known

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,12 @@ def test_healthz_is_exempt_from_the_ssl_redirect(client, settings):
     response = client.get("/about/")
     assert response.status_code == 301
     assert response["Location"].startswith("https://")
+
+
+def test_every_environment_variable_settings_read_is_in_the_readme_table():
+    settings_source = (PROJECT / "hubdir" / "settings.py").read_text()
+    read = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z0-9_]+)"', settings_source))
+    table_rows = [line for line in (PROJECT / "README.md").read_text().splitlines() if line.startswith("|")]
+    documented = {name for row in table_rows for name in re.findall(r"`([A-Z0-9_]+)`", row)}
+    assert read, "the settings read no variable through their helpers?"
+    assert sorted(read - documented) == []

@@ -1,5 +1,5 @@
 """Search quality over the real Leeds fixtures: each case in tests/data/search_cases.yaml must find
-its organisation within the top 3 (ARCHITECTURE.md §6, issue 3 point 6)."""
+its organisation within the top 3 (ARCHITECTURE.md §6)."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""Load scenario (issue 7): visitors mixing search, browse, profiles, the API and filtered CSV exports.
+"""Load scenario: visitors mixing search, browse, profiles, the API and filtered CSV exports.
 
 Run by bench/load/run.sh against gunicorn on 127.0.0.1 only.
 """

@@ -1,4 +1,4 @@
-# Search support (issue 3, ARCHITECTURE.md §6): PostgreSQL full-text and trigram indexes, SQLite FTS5.
+# Search support (ARCHITECTURE.md §6): PostgreSQL full-text and trigram indexes, SQLite FTS5.
 # Each engine gets only its own objects; the other engine's operations are no-ops.
 import django.contrib.postgres.search
 from django.db import migrations

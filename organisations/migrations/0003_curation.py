@@ -1,4 +1,4 @@
-# Back-office curation (issue 4): the Editors and Publishers groups (ARCHITECTURE.md §4 "Publishing").
+# Back-office curation: the Editors and Publishers groups (ARCHITECTURE.md §4 "Publishing").
 from django.db import migrations
 
 # (app label, model, actions) — Editors create and edit but never delete or change status.

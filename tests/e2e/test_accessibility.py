@@ -1,5 +1,5 @@
 """WCAG 2.2 AA in a real browser: axe-core on every public page template, skip link, focus, headings,
-announced form errors (issue 8)."""
+announced form errors."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The back office in a real browser (issue 8): an Editor imports a CSV (preview, then confirm) and uploads
+"""The back office in a real browser: an Editor imports a CSV (preview, then confirm) and uploads
 a logo; a Publisher publishes the new entry, and visitors then find it in search."""
 
 import io

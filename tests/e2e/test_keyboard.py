@@ -1,4 +1,4 @@
-"""Keyboard-only use of the search and the filters (issue 8): Tab order, Enter and Space, focus kept
+"""Keyboard-only use of the search and the filters: Tab order, Enter and Space, focus kept
 where the visitor was, the phone's "Filter" disclosure."""
 
 import re

@@ -1,5 +1,5 @@
 """Responsive layout: no horizontal scrolling at 320 px, and screenshots of every public page at phone
-and desktop widths for a person to look at (written to test-artifacts/screenshots/, issue 8)."""
+and desktop widths for a person to look at (written to test-artifacts/screenshots/)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""A visitor suggests a new organisation in a real browser (issue 8); the suggestion waits for review."""
+"""A visitor suggests a new organisation in a real browser; the suggestion waits for review."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""A visitor's journey through the directory in a real browser (issue 8): search, typo tolerance,
+"""A visitor's journey through the directory in a real browser: search, typo tolerance,
 "Did you mean", filters and their chips, paging, profile to initiative, CSV download."""
 
 import csv
