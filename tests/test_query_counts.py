@@ -112,8 +112,10 @@ PROFILE_QUERIES = [
     "its care settings",
     "its regulatory marks",
     "its published children",
-    "its memberships of published initiatives",
     "its public contacts",
+    "the published initiatives it runs",
+    "the published initiatives it hosts",
+    "its memberships of the other published initiatives",
 ]
 API_LIST_QUERIES = {
     "sqlite": [
