@@ -54,7 +54,12 @@ class StatsView(TemplateView):
             companies_phrase=organisation_stats.companies_phrase(
                 totals["organisations"], totals["companies"]
             ),
-            charts=[*organisation_stats.charts(totals), initiative_stats.initiative_chart(counts)],
+            # A chart with nothing to count is left out, not shown empty.
+            charts=[
+                chart
+                for chart in [*organisation_stats.charts(totals), initiative_stats.initiative_chart(counts)]
+                if chart["rows"]
+            ],
             key_figures=initiative_stats.key_figure_comparisons(totals, counts),
             **kwargs,
         )

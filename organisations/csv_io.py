@@ -35,6 +35,7 @@ from core.validators import normalise_companies_house_number, postcode_district
 
 from . import search
 from .bulk import copy_to_history, insert_pairs, update_rows
+from .duplicates import Entry
 from .models import CareSetting, Organisation, OrganisationSlugRedirect, RegulatoryMark, Sector, Status
 from .permissions import can_publish
 
@@ -45,6 +46,7 @@ Initiative = Organisation.initiative_model()
 CSV_COLUMNS = [
     "name",
     "slug",
+    "legal_name",
     "alternative_names",
     "organisation_type",
     "status",
@@ -73,6 +75,7 @@ CSV_COLUMNS = [
 
 TEXT_COLUMNS = [
     "name",
+    "legal_name",
     "alternative_names",
     "summary",
     "description",
@@ -243,6 +246,8 @@ class RowOutcome:
     slug: str
     action: str  # "created", "updated" or "unchanged"
     changes: tuple = ()
+    # For a new row, what duplicate detection compares (the preview warns about likely twins).
+    entry: Entry | None = None
 
 
 @dataclass
@@ -696,6 +701,7 @@ class _Importer:
                     slug=instance.slug,
                     action=action,
                     changes=tuple(c for c in CSV_COLUMNS if c in changed or c in m2m) if target else (),
+                    entry=None if target else Entry.from_organisation(instance, pk=-line),
                 )
             )
         if action == "unchanged":

@@ -17,7 +17,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from django.db import connections
@@ -191,8 +191,10 @@ class Entry:
     )
 
     @classmethod
-    def from_organisation(cls, organisation):
-        return cls(*(getattr(organisation, field) for field in cls.FIELDS))
+    def from_organisation(cls, organisation, *, pk=None):
+        """The organisation's entry; `pk` stands in for the id of one not saved yet."""
+        entry = cls(*(getattr(organisation, field) for field in cls.FIELDS))
+        return entry if pk is None else replace(entry, pk=pk)
 
     def name_keys(self):
         """Every name of the entry (its name, registered name and alternative names) in one compact form."""
@@ -457,3 +459,25 @@ def twins_of_many(queryset):
         if pk in by_pk and twins:
             flagged.append((by_pk[pk], sorted(twins, key=lambda twin: twin[0].name.lower())))
     return sorted(flagged, key=lambda item: item[0].name.lower())
+
+
+def twins_of_new_rows(entries):
+    """{entry pk: [(twin, reason)]} for entries not in the directory yet (an import's new rows, each
+    with a negative stand-in pk): the organisations they may repeat, and the other new rows (as their
+    entries). One pass over the directory, whatever the number of rows."""
+    entries = list(entries)
+    if not entries:
+        return {}
+    found = find_duplicates([*_candidate_entries(Organisation.objects.all()), *entries])
+    new = {entry.pk: entry for entry in entries}
+    existing_ids = {other for entry in entries for other in found.get(entry.pk, {}) if other not in new}
+    by_pk = Organisation.objects.in_bulk(list(existing_ids))
+    twins = {}
+    for entry in entries:
+        matches = [
+            (by_pk.get(other) or new.get(other), reason) for other, reason in found.get(entry.pk, {}).items()
+        ]
+        matches = [(twin, reason) for twin, reason in matches if twin is not None]
+        if matches:
+            twins[entry.pk] = sorted(matches, key=lambda match: match[0].name.lower())
+    return twins

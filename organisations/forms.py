@@ -22,6 +22,7 @@ from .images import (
 from .models import Organisation, Sector, Status, Verification
 
 LOGO_ACCEPT = "image/png,image/jpeg,image/webp"
+SUMMARY_MAX_LENGTH = Organisation._meta.get_field("summary").max_length
 
 
 class LogoPreviewWidget(AdminFileWidget):
@@ -155,7 +156,7 @@ class OrganisationAdminForm(DuplicateCheckMixin, LogoFormMixin, forms.ModelForm)
         model = Organisation
         # The admin passes its own field list (fieldsets); this is only the default.
         fields = "__all__"  # noqa: DJ007
-        widgets = {"summary": SummaryWidget(max_length=Organisation._meta.get_field("summary").max_length)}
+        widgets = {"summary": SummaryWidget(max_length=SUMMARY_MAX_LENGTH)}
 
 
 class RecordCheckForm(forms.Form):
@@ -255,7 +256,10 @@ class SuggestOrganisationForm(HoneypotMixin, SubmitterFields):
     name = forms.CharField(label="Organisation name", max_length=200)
     website = _website_field()
     summary = forms.CharField(
-        label="What it does, in one line", max_length=300, required=False, widget=forms.TextInput
+        label="What it does, in one line",
+        max_length=SUMMARY_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput,
     )
     sectors = _sector_field()
     town = forms.CharField(max_length=100, required=False)
@@ -292,7 +296,7 @@ class SuggestUpdateForm(HoneypotMixin, SubmitterFields):
     alternative_names = forms.CharField(
         max_length=500, required=False, help_text="Acronyms and former names, separated by semicolons."
     )
-    summary = forms.CharField(label="One-line summary", max_length=300, required=False)
+    summary = forms.CharField(label="One-line summary", max_length=SUMMARY_MAX_LENGTH, required=False)
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
     website = _website_field()
     email = forms.EmailField(label="Organisation's public email address", required=False)

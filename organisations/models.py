@@ -255,7 +255,7 @@ class Organisation(models.Model):
         validators=[validators.validate_founded_year_floor, validators.NotInTheFutureYearValidator()],
         help_text="Only where a source states it.",
     )
-    summary = models.CharField(max_length=300, blank=True, help_text="One line.")
+    summary = models.CharField(max_length=400, blank=True, help_text="One line, read on result cards.")
     description = models.TextField(blank=True)
     website = WebAddressField(max_length=500, blank=True, validators=[validators.validate_http_url])
     email = models.EmailField(blank=True)

@@ -393,7 +393,7 @@ def test_the_command_applies_the_named_users_role(tmp_path, editor):
 
 def test_the_header_lists_exactly_the_documented_columns():
     assert CSV_COLUMNS[0] == "name"
-    assert len(CSV_COLUMNS) == 26
+    assert len(CSV_COLUMNS) == 27
 
 
 # --- The admin: upload, preview, confirm; export of the filtered list --------------------------------

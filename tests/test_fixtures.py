@@ -489,6 +489,12 @@ def test_optional_operator_and_ended_year_columns_are_mapped_where_present(copie
         ),
         (
             "leeds_organisations.csv",
+            "Leeds-based maker of electronic patient record software for GP practices",
+            "x" * 401,
+            "line 2, summary: 4.. characters, more than the 400 the field holds",
+        ),
+        (
+            "leeds_organisations.csv",
             ",legal_name,alternative_names,",
             ",legal_names,alternative_names,",
             "leeds_organisations.csv has no legal_name column",

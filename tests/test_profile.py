@@ -341,3 +341,13 @@ def test_a_card_shows_no_empty_town_and_no_empty_tag_list(client):
     assert "card__town" not in card
     assert "card__summary" not in card
     assert 'class="tags"' not in card
+
+
+def test_an_initiative_without_members_has_no_empty_members_section(client):
+    InitiativeFactory(name="Quiet Hub")
+    page = text(client.get("/initiatives/quiet-hub/"))
+    assert "members-heading" not in page
+    assert "No organisations in the directory" not in page
+    listing = text(client.get("/initiatives/"))
+    card = listing[listing.index("Quiet Hub") :]
+    assert "0 organisations" not in card

@@ -43,6 +43,9 @@ FIXTURE_TIMESTAMP = "2026-11-28T00:00:00Z"
 # the "headquartered in Leeds" filter leaves the entry out, as it does a "no".
 HEADQUARTERED = {"yes": True, "no": False, "": False}
 
+# Fields whose column in leeds_organisations.csv has another name (for messages).
+COLUMNS = {"town": "town_or_district", "lifecycle": "status", "successor_text": "successor"}
+
 # The columns each file must have (SOURCES.md). `ended_year` (organisations) and `operator`
 # (initiatives) are read where a file has them; without them those fields stay empty.
 ORGANISATION_COLUMNS = [
@@ -68,6 +71,10 @@ ORGANISATION_COLUMNS = [
 ]
 INITIATIVE_COLUMNS = ["name", "kind", "host_organisations", "location", "summary", "source_url"]
 KEY_FIGURE_COLUMNS = ["slug", "label", "value", "as_of_label", "initiative", "source_name", "source_url"]
+
+# The initiatives app builds on this one: its models are reached through the relations.
+Initiative = Organisation.initiative_model()
+KeyFigure = Initiative._meta.get_field("key_figures").related_model
 
 INITIATIVE_KINDS = {"innovation_hub", "research_partnership", "incubator", "network", "programme", "building"}
 
@@ -185,6 +192,20 @@ def canonical(rows, line, column, value, normalise):
         rows.fail(line, column, " ".join(error.messages))
 
 
+def check_lengths(rows, line, model, fields, columns=None):
+    """Stop at a value longer than its field holds: SQLite would store it, PostgreSQL refuses it."""
+    columns = columns or {}
+    for name, value in fields.items():
+        field = model._meta.get_field(name)
+        if isinstance(value, str) and field.max_length and len(value) > field.max_length:
+            rows.fail(
+                line,
+                columns.get(name, name),
+                f"{len(value)} characters, more than the {field.max_length} the field holds.",
+            )
+    return fields
+
+
 def year(rows, line, column, value):
     if value and not (value.isdigit() and len(value) == 4):
         rows.fail(line, column, f"{value!r} is not a year.")
@@ -230,7 +251,9 @@ def build_organisations(rows, reference):
     organisations = Organisations()
     slugs = {}
     for line, row in rows:
-        fields = organisation_fields(rows, line, row, reference)
+        fields = check_lengths(
+            rows, line, Organisation, organisation_fields(rows, line, row, reference), COLUMNS
+        )
         if fields["slug"] in slugs:
             rows.fail(line, "name", f"{fields['name']!r} has the same slug as line {slugs[fields['slug']]}.")
         slugs[fields["slug"]] = line
@@ -351,23 +374,29 @@ def build_initiatives(rows, organisations):
                 hosts.append(organisations.slug_of(listed))
             else:
                 partners.append(host)
-        initiatives[name] = {
-            "name": name,
-            "slug": slugify(name),
-            "kind": one_of(rows, line, "kind", row["kind"], INITIATIVE_KINDS),
-            "status": "published",
-            "summary": row["summary"],
-            "description": "",
-            "website": "",
-            "location": row["location"],
-            # Who runs it, only where the data has a column that says so.
-            "operator": listed_key(rows, line, "operator", row.get("operator", ""), organisations),
-            "hosts": [[slug] for slug in hosts],
-            "partners_text": "; ".join(partners),
-            "source_url": row["source_url"],
-            "created_at": FIXTURE_TIMESTAMP,
-            "updated_at": FIXTURE_TIMESTAMP,
-        }
+        initiatives[name] = check_lengths(
+            rows,
+            line,
+            Initiative,
+            {
+                "name": name,
+                "slug": slugify(name),
+                "kind": one_of(rows, line, "kind", row["kind"], INITIATIVE_KINDS),
+                "status": "published",
+                "summary": row["summary"],
+                "description": "",
+                "website": "",
+                "location": row["location"],
+                # Who runs it, only where the data has a column that says so.
+                "operator": listed_key(rows, line, "operator", row.get("operator", ""), organisations),
+                "hosts": [[slug] for slug in hosts],
+                "partners_text": "; ".join(partners),
+                "source_url": row["source_url"],
+                "created_at": FIXTURE_TIMESTAMP,
+                "updated_at": FIXTURE_TIMESTAMP,
+            },
+            {"hosts": "host_organisations", "partners_text": "host_organisations"},
+        )
     return initiatives
 
 
@@ -419,18 +448,23 @@ def build_key_figures(rows, initiatives):
         figures.append(
             {
                 "model": "initiatives.keyfigure",
-                "fields": {
-                    "slug": slug,
-                    "label": row["label"],
-                    "value": row["value"],
-                    "source_name": row["source_name"],
-                    "source_url": row["source_url"],
-                    # The data gives the period as its source words it ("Q1 2025"), not a date.
-                    "as_of": None,
-                    "as_of_label": row["as_of_label"],
-                    "initiative": initiative,
-                    "order": order,
-                },
+                "fields": check_lengths(
+                    rows,
+                    line,
+                    KeyFigure,
+                    {
+                        "slug": slug,
+                        "label": row["label"],
+                        "value": row["value"],
+                        "source_name": row["source_name"],
+                        "source_url": row["source_url"],
+                        # The data gives the period as its source words it ("Q1 2025"), not a date.
+                        "as_of": None,
+                        "as_of_label": row["as_of_label"],
+                        "initiative": initiative,
+                        "order": order,
+                    },
+                ),
             }
         )
     return figures
