@@ -71,7 +71,8 @@ MODIFIED_AFTER = OpenApiParameter(
     description=(
         "ISO 8601 date or date-time, inclusive: only organisations updated at or after it, and under "
         "`removed` those archived, unpublished, merged or deleted since then. A date means its first "
-        "instant in UK time; a date-time without an offset is UK time."
+        "instant in UK time; a date-time without an offset is UK time. Organisations that merged or "
+        "closed stay published but leave the default list: add `former=1` to follow them too."
     ),
 )
 

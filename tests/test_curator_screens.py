@@ -46,7 +46,7 @@ def test_an_apps_own_page_still_lists_its_models(admin_client):
 def test_the_summary_is_a_two_line_field_with_a_live_character_count(admin_client):
     page = admin_client.get(reverse("admin:organisations_organisation_add")).content.decode()
     assert '<textarea name="summary"' in page
-    assert 'data-character-count="300"' in page and 'maxlength="300"' in page
+    assert 'data-character-count="400"' in page and 'maxlength="400"' in page
     assert "/static/js/admin.js" in page
     assert "/static/css/admin.css" in page
 

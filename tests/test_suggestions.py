@@ -129,7 +129,7 @@ def test_bots_that_fill_the_honeypot_see_thanks_but_nothing_is_stored(client):
         # urlsplit raises ValueError for an empty bracketed host: found by the fuzz test.
         ("website", "[]", "Enter a valid URL."),
         ("submitter_email", "not-an-email", "Enter a valid email address."),
-        ("summary", "x" * 301, "at most 300 characters"),
+        ("summary", "x" * 401, "at most 400 characters"),
         ("sectors", "no-such-sector", "Select a valid choice"),
     ],
 )

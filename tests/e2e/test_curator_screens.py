@@ -59,6 +59,6 @@ def test_the_summary_counts_the_characters_left_as_you_type(curator_page):
     curator_page.goto("/admin/organisations/organisation/add/")
     summary = curator_page.locator("textarea[name=summary]")
     counter = curator_page.locator(".character-count")
-    assert counter.inner_text() == "300 characters left"
+    assert counter.inner_text() == "400 characters left"
     summary.fill("Online pharmacy.")
-    assert counter.inner_text() == "284 characters left"
+    assert counter.inner_text() == "384 characters left"
