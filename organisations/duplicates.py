@@ -26,7 +26,7 @@ from django.db.models.expressions import RawSQL
 
 from core.dataversion import cached
 
-from .models import Organisation
+from .models import Lifecycle, Organisation
 
 NAME_THRESHOLD = 0.6
 
@@ -389,8 +389,10 @@ def _similar_name_pairs(entries, threshold):
 
 
 def _candidate_entries(queryset):
-    # Entries already merged away are resolved, whatever they look like.
-    return (Entry(*row) for row in queryset.filter(merged_into__isnull=True).values_list(*Entry.FIELDS))
+    # Duplicate entries already merged away are resolved, whatever they look like. An organisation
+    # that itself merged into another (lifecycle merged) is still an entry a new one may repeat.
+    merged_away = Q(merged_into__isnull=False, lifecycle=Lifecycle.CURRENT)
+    return (Entry(*row) for row in queryset.exclude(merged_away).values_list(*Entry.FIELDS))
 
 
 def likely_duplicate_map():

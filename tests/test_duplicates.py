@@ -311,3 +311,13 @@ def test_a_suggested_organisation_shows_the_entry_it_may_duplicate(admin_client)
     ).content.decode()
     assert "This organisation may already be in the directory" in page
     assert reverse("admin:organisations_organisation_change", args=[pharmacy.pk]) in page
+
+
+@pytest.mark.django_db
+def test_a_merged_organisation_is_still_an_entry_a_new_one_may_repeat():
+    england = OrganisationFactory(name="NHS England", website="")
+    digital = OrganisationFactory(
+        name="NHS Digital", alternative_names="HSCIC", lifecycle="merged", merged_into=england, website=""
+    )
+    probe = OrganisationFactory.build(name="HSCIC", website="")
+    assert likely_twins(probe) == [(digital, Reason.OTHER_NAME)]
