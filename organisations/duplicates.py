@@ -196,9 +196,11 @@ class Entry:
         entry = cls(*(getattr(organisation, field) for field in cls.FIELDS))
         return entry if pk is None else replace(entry, pk=pk)
 
-    def name_keys(self):
-        """Every name of the entry (its name, registered name and alternative names) in one compact form."""
-        names = [self.name, self.legal_name, *self.alternative_names.split(";")]
+    def other_name_keys(self):
+        """Its registered name and alternative names, each in the compact form of Name.compact."""
+        if not (self.legal_name or self.alternative_names):
+            return set()
+        names = [self.legal_name, *self.alternative_names.split(";")]
         return {key for key in (clean_name(name).replace(" ", "") for name in names) if len(key) >= 3}
 
 
@@ -317,9 +319,10 @@ def find_duplicates(entries, *, threshold=NAME_THRESHOLD):
                         continue
                     pair(a, b, reason)
 
-    for a, b in _similar_name_pairs(entries, threshold):
+    names = [Name(entry.name) for entry in entries]
+    for a, b in _similar_name_pairs(entries, names, threshold):
         pair(a, b, Reason.NAME)
-    for a, b in _shared_name_pairs(entries):
+    for a, b in _shared_name_pairs(entries, names):
         pair(a, b, Reason.OTHER_NAME)
     return dict(found)
 
@@ -327,22 +330,31 @@ def find_duplicates(entries, *, threshold=NAME_THRESHOLD):
 SHARED_NAME_LIMIT = 20
 
 
-def _shared_name_pairs(entries):
-    """Entries where one's name, registered name or alternative name is another's, once cleaned:
-    "HSCIC" beside an entry known as HSCIC, "Smartgate Solutions" beside its trading name."""
-    groups = defaultdict(list)
+def _shared_name_pairs(entries, names):
+    """Entries where one's registered or alternative name is another's name, registered name or
+    alternative name, once cleaned: "HSCIC" beside an entry known as HSCIC, "Smartgate Solutions"
+    beside its trading name. Names equal to names are the similar-name pass's; few entries carry
+    other names, so only the names matching one of those are grouped."""
+    by_key = defaultdict(list)
     for entry in entries:
-        for key in entry.name_keys():
-            groups[key].append(entry)
+        for key in entry.other_name_keys():
+            by_key[key].append(entry)
+    if not by_key:
+        return
+    for entry, name in zip(entries, names, strict=True):
+        if name.compact in by_key:
+            by_key[name.compact].append(entry)
     seen = set()
-    for group in groups.values():
+    for group in by_key.values():
+        group = list({entry.pk: entry for entry in group}.values())
         if len(group) > SHARED_NAME_LIMIT:
             # A name this many entries carry tells none of them apart.
             continue
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
-                key = (a.pk, b.pk)
-                if a.pk != b.pk and key not in seen:
+                # An unsaved entry (a form's, a suggestion's) has no pk: a set, not an ordered pair.
+                key = frozenset((a.pk, b.pk))
+                if key not in seen:
                     seen.add(key)
                     yield a, b
 
@@ -352,13 +364,12 @@ BLOCK_LIMIT = 200
 WINDOW = 8
 
 
-def _similar_name_pairs(entries, threshold):
+def _similar_name_pairs(entries, names, threshold):
     """Pairs of entries with similar names, comparing only names that share a block.
 
     A name's blocks are the first four letters of each distinctive word (of each word when it has
     none): a twin has the same distinctive words, give or take a typo, so it shares a block. Names
     that differ only in spacing are caught by their compact form."""
-    names = [Name(entry.name) for entry in entries]
     blocks = defaultdict(list)
     for i, name in enumerate(names):
         if not name.compact:
