@@ -12,7 +12,7 @@ from django.urls import path
 
 from initiatives.models import Membership
 from organisations.admin_import import OrganisationImportExportMixin, upload_dir
-from organisations.csv_io import CSV_COLUMNS, import_csv
+from organisations.csv import CSV_COLUMNS, import_csv
 from organisations.models import Organisation, OrganisationSlugRedirect, Status
 from tests.factories import (
     CareSettingFactory,
@@ -683,10 +683,10 @@ def test_on_postgresql_rows_travel_as_one_array_per_column():
 
 
 def test_an_import_with_debug_on_does_not_keep_the_sql_of_every_chunk(settings, monkeypatch):
-    from organisations import csv_io
+    from organisations.csv import reading
 
     settings.DEBUG = True
-    monkeypatch.setattr(csv_io, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(reading, "CHUNK_SIZE", 2)
     executed = []
 
     def count(execute, sql, params, many, context):
