@@ -312,6 +312,16 @@ def test_a_row_with_the_wrong_number_of_cells_is_an_error():
     assert errors_of(result) == [(2, None, "This row has 3 cells but the header has 2 columns.")]
 
 
+def test_a_nul_character_is_an_error_of_its_cell_and_nothing_is_written():
+    result = run(b"name,town,summary\nAc\x00me,Leeds,\x00\nBeta,York,Fine\n")
+
+    assert errors_of(result) == [
+        (2, "name", "Null characters are not allowed."),
+        (2, "summary", "Null characters are not allowed."),
+    ]
+    assert Organisation.objects.count() == 0
+
+
 def test_a_dry_run_counts_but_writes_nothing():
     OrganisationFactory(name="Acme", slug="acme", town="Leeds")
 

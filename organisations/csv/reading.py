@@ -83,8 +83,9 @@ def read_header(records):
 
 def row_chunks(records, columns, result):
     """Yield lists of up to CHUNK_SIZE (line, {column: cell}); a record with the wrong number of
-    cells is reported to `result` and left out. Cells lose surrounding spaces (but a description
-    keeps its own) and the formula guard that export adds."""
+    cells or with a NUL character (which PostgreSQL cannot store) is reported to `result` and
+    left out. Cells lose surrounding spaces (but a description keeps its own) and the formula guard
+    that export adds."""
     chunk = []
     for line, cells in records:
         if len(cells) != len(columns):
@@ -92,10 +93,16 @@ def row_chunks(records, columns, result):
                 line, None, f"This row has {len(cells)} cells but the header has {len(columns)} columns."
             )
             continue
-        row = {}
+        row, nul = {}, []
         for column, cell in zip(columns, cells, strict=True):
             cell = cell if column == "description" else cell.strip()
             row[column] = unguard_formula(cell) if cell[:1] == "'" else cell
+            if "\x00" in cell:
+                nul.append(column)
+        if nul:
+            for column in nul:
+                result.add_error(line, column, "Null characters are not allowed.")
+            continue
         chunk.append((line, row))
         if len(chunk) >= CHUNK_SIZE:
             yield chunk
