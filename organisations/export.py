@@ -2,13 +2,13 @@
 
 The same OrganisationFilter as the page (lenient: a value it cannot use is dropped, and the dropped
 parameters are named in a response header, since a CSV has no room for a notice), streamed row by row
-through `csv_io` so that memory stays flat however many rows there are.
+through `organisations/csv` so that memory stays flat however many rows there are.
 """
 
 from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
-from . import csv_io
+from .csv import stream_csv
 from .filters import OrganisationFilter
 from .models import Organisation
 
@@ -19,7 +19,7 @@ FILENAME = "leeds-health-tech-organisations.csv"
 def organisation_export(request):
     filterset = OrganisationFilter(request.GET, queryset=Organisation.objects.published())
     response = StreamingHttpResponse(
-        csv_io.stream_csv(filterset.qs, public=True), content_type="text/csv; charset=utf-8"
+        stream_csv(filterset.qs, public=True), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{FILENAME}"'
     ignored = sorted({parameter for parameter, _value, _reason in filterset.ignored})

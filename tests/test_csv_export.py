@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import F
 
-from organisations.csv_io import CSV_COLUMNS, export_rows, import_csv, stream_csv
+from organisations.csv import CSV_COLUMNS, export_rows, import_csv, stream_csv
 from organisations.models import Organisation, Status
 from tests.factories import (
     CareSettingFactory,

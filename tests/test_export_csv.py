@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from organisations import csv_io
+from organisations.csv import CSV_COLUMNS, import_csv
 from organisations.models import Organisation, Status
 from tests.factories import (
     CareSettingFactory,
@@ -45,7 +45,7 @@ def test_it_downloads_as_an_attachment_with_the_csv_columns(client, medtech):
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"] == 'attachment; filename="leeds-health-tech-organisations.csv"'
     header = next(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert header == csv_io.CSV_COLUMNS
+    assert header == CSV_COLUMNS
 
 
 def test_it_exports_exactly_the_filtered_list_in_the_page_order(client, medtech):
@@ -138,7 +138,7 @@ def test_an_export_reimports_unchanged(client, medtech):
     before = list(Organisation.objects.order_by("pk").values())
 
     _response, content = download(client)
-    result = csv_io.import_csv(file=io.BytesIO(content))
+    result = import_csv(file=io.BytesIO(content))
 
     assert result.errors == []
     assert (result.created, result.updated, result.unchanged) == (0, 0, 13)
