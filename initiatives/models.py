@@ -115,13 +115,15 @@ class MembershipManager(models.Manager.from_queryset(MembershipQuerySet)):
         return self.get(organisation__slug=organisation_slug, initiative__slug=initiative_slug)
 
 
-class KeyFigureQuerySet(models.QuerySet):
+class KeyFigureQuerySet(PublishingQuerySet):
     def public(self):
-        """Figures about the ecosystem as their sources report them; none tied to an unpublished
-        initiative."""
-        return self.filter(
-            models.Q(initiative__isnull=True) | models.Q(initiative__status=Status.PUBLISHED)
-        ).select_related("initiative")
+        """Published figures about the ecosystem as their sources report them; none tied to an
+        unpublished initiative."""
+        return (
+            self.published()
+            .filter(models.Q(initiative__isnull=True) | models.Q(initiative__status=Status.PUBLISHED))
+            .select_related("initiative")
+        )
 
 
 class KeyFigureManager(NaturalKeyManager.from_queryset(KeyFigureQuerySet)):
@@ -182,11 +184,20 @@ class KeyFigure(models.Model):
     )
     slug = models.SlugField(max_length=100, unique=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # Published by default so that the figures fixture loads as its sources state; the back office
+    # starts a figure an Editor adds as a draft that waits for a Publisher (initiatives/admin.py).
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PUBLISHED)
 
     objects = KeyFigureManager()
 
     class Meta:
         ordering = ["order", "pk"]
+        permissions = [("publish_keyfigure", "Can publish key figures")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="keyfigure_status_valid"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.value} {self.label}"

@@ -38,9 +38,12 @@ def ensure_groups():
     from django.contrib.auth.models import Group, Permission
 
     migration = import_module("organisations.migrations.0003_curation")
+    publishing = import_module("organisations.migrations.0008_contact_status_and_rate_limit_counter")
     specs = {
         EDITORS: migration.EDITOR_PERMISSIONS,
-        PUBLISHERS: migration.EDITOR_PERMISSIONS + migration.PUBLISHER_PERMISSIONS,
+        PUBLISHERS: migration.EDITOR_PERMISSIONS
+        + migration.PUBLISHER_PERMISSIONS
+        + publishing.PUBLISHER_PERMISSIONS,
     }
     for name, spec in specs.items():
         group, _ = Group.objects.get_or_create(name=name)
