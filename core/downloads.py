@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -50,14 +51,21 @@ def cached_download(prefix, query, generate):
         raise Busy(name) from None
     if path.exists():
         # Stored by the request that held the lock just before this one.
-        lock.close()
+        _unlock(lock)
         return path.open("rb")
     try:
         chunks = generate()
     except BaseException:
-        lock.close()
+        _unlock(lock)
         raise
     return _store(chunks, path, lock, stale=f"{prefix}-", current=f"{prefix}-{version_key}-")
+
+
+def _unlock(lock):
+    # Removed rather than kept, so that asking for pages that do not exist leaves nothing behind.
+    # A request that opened it just before may then make the same file at the same time: harmless.
+    Path(lock.name).unlink(missing_ok=True)
+    lock.close()
 
 
 def _store(chunks, path, lock, *, stale, current):
@@ -79,14 +87,24 @@ def _store(chunks, path, lock, *, stale, current):
             # The client went away or the database failed: nothing half-written is ever served.
             part.close()
             Path(part.name).unlink(missing_ok=True)
-        lock.close()
+        _unlock(lock)
+
+
+# A part older than this was left by a worker that died while making it.
+ABANDONED_AFTER = 3600
 
 
 def _remove_old_versions(folder, *, stale, current):
     for old in folder.glob(f"{stale}*"):
-        if not old.name.startswith(current) and not old.name.endswith(".part"):
+        if old.name.startswith(current) or old.name.endswith(".lock"):
+            continue
+        try:
+            if old.name.endswith(".part") and time.time() - old.stat().st_mtime < ABANDONED_AFTER:
+                continue
             # A request still reading an old file keeps its open copy (POSIX).
-            old.unlink(missing_ok=True)
+            old.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def first_chunks(chunks, count):

@@ -14,15 +14,22 @@ from django.views.decorators.http import require_safe
 SERVED_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 
+# Longer paths are no upload's: generated names are short, and the filesystem refuses long ones.
+MAX_PATH_LENGTH = 255
+
+
 @require_safe
 def serve_media(request, path):
+    if len(path) > MAX_PATH_LENGTH:
+        raise Http404("No such file.")
     root = Path(settings.MEDIA_ROOT).resolve()
     try:
         target = (root / path).resolve()
+        content_type = SERVED_TYPES.get(target.suffix.lower())
+        found = content_type is not None and target.is_relative_to(root) and target.is_file()
     except (OSError, ValueError):
-        raise Http404("No such file.") from None
-    content_type = SERVED_TYPES.get(target.suffix.lower())
-    if content_type is None or not target.is_relative_to(root) or not target.is_file():
+        found = False
+    if not found:
         raise Http404("No such file.")
     response = FileResponse(target.open("rb"), content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"

@@ -3,12 +3,12 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import index as sitemap_index
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from core.api import API_PREFIX, api_not_found
 from core.health import healthz
 from core.media import serve_media
+from core.schema import DocsView, SchemaView
 from hubdir import views
 from hubdir.sitemaps import SITEMAPS
 from initiatives import api as initiative_api
@@ -26,12 +26,12 @@ router.register("key-figures", initiative_api.KeyFigureViewSet, basename="key-fi
 
 api_urls = (
     [
-        path("schema/", SpectacularAPIView.as_view(), name="schema"),
+        path("schema/", SchemaView.as_view(), name="schema"),
         # The split view serves its start-up script from a URL of its own, so the docs run under a
         # CSP that forbids inline scripts.
         path(
             "docs/",
-            SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+            DocsView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
             name="docs",
         ),
         *router.urls,

@@ -25,13 +25,16 @@ def parse_modified_after(raw):
     """An aware datetime from ISO 8601 (a date means its first instant, here), or a 400."""
     # An unencoded "+01:00" arrives as " 01:00".
     value = ISO_OFFSET_WITH_SPACE.sub(r"\1+\2", raw.strip())
-    try:
-        moment = parse_datetime(value)
-        if moment is None:
-            day = parse_date(value)
-            moment = datetime.combine(day, time.min) if day else None
-    except ValueError:
-        moment = None
+    moment = None
+    # Python's ISO parser stops at a NUL byte and ignores what follows it.
+    if value.isprintable():
+        try:
+            moment = parse_datetime(value)
+            if moment is None:
+                day = parse_date(value)
+                moment = datetime.combine(day, time.min) if day else None
+        except ValueError:
+            moment = None
     if moment is None:
         raise ParameterError(
             "modified_after", "must be an ISO 8601 date or date-time, such as 2025-01-31T09:00:00Z."
