@@ -220,6 +220,13 @@ SHARED_DATA_DIR = Path(env_str("HUBDIR_SHARED_DATA", str(BASE_DIR.parent / "shar
 # Reference data and the real Leeds entries (`manage.py build_fixtures` regenerates the latter).
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+# The region and health-tech rules of `manage.py register_candidates` (organisations/registers/).
+REGISTER_RULES_FILE = Path(
+    env_str("HUBDIR_REGISTER_RULES", str(BASE_DIR / "organisations" / "registers" / "rules.toml"))
+)
+if not REGISTER_RULES_FILE.is_file():
+    raise ImproperlyConfigured(f"HUBDIR_REGISTER_RULES: there is no file at {REGISTER_RULES_FILE}")
+
 # --- Security (ARCHITECTURE.md §3; `manage.py check --deploy --fail-level WARNING` passes with
 # DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS set and debug off). ---
 # Behind a reverse proxy that terminates TLS, name the header it sets, e.g. HTTP_X_FORWARDED_PROTO.

@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 # The moderation queue's admin lives in its own module; importing it registers it.
 from . import admin_submissions, duplicates, services  # noqa: F401
+from .admin_candidates import OpenRegisterFlagFilter, RegisterCountsMixin
 from .admin_import import OrganisationImportExportMixin
 from .forms import OrganisationAdminForm
 from .models import (
@@ -250,7 +251,9 @@ class KeepOneForm(forms.Form):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(OrganisationImportExportMixin, PublishingAdminMixin, SimpleHistoryAdmin):
+class OrganisationAdmin(
+    RegisterCountsMixin, OrganisationImportExportMixin, PublishingAdminMixin, SimpleHistoryAdmin
+):
     # Logo uploads are checked with Pillow, re-encoded and thumbnailed (organisations.images).
     form = OrganisationAdminForm
     list_display = [
@@ -267,6 +270,7 @@ class OrganisationAdmin(OrganisationImportExportMixin, PublishingAdminMixin, Sim
         "organisation_type",
         VerificationFilter,
         LikelyDuplicateFilter,
+        OpenRegisterFlagFilter,
         "local_authority",
         "headquartered_in_leeds",
         "employees_band",

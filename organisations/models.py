@@ -13,9 +13,14 @@ from core.fields import WebAddressField
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 
+# Candidates from public registers and their flags are models of this app, kept with the rest of
+# that workflow.
+from .registers.models import Candidate, Register, RegisterFlag  # noqa: F401
+from .search import search
+
 
 class SearchDocumentField(SearchVectorField):
-    """The tsvector column that PostgreSQL's trigger fills (migration 0002_search).
+    """The tsvector column that PostgreSQL's trigger fills (organisations/search/ddl.py).
 
     Its column type stays tsvector. It reports a standard internal type only so that Django's bulk
     insert on PostgreSQL can use its UNNEST form (one array per column, not one placeholder per
@@ -115,9 +120,7 @@ class OrganisationQuerySet(PublishingQuerySet):
         )
 
     def search(self, q):
-        """Matches for a visitor's query, annotated with `search_rank` (organisations/search.py)."""
-        from .search import search
-
+        """Matches for a visitor's query, annotated with `search_rank` (organisations/search/)."""
         return search(self, q)
 
     def counts_by(self, field):
@@ -197,7 +200,7 @@ class Organisation(models.Model):
     # Denormalised for full-text search, which cannot see M2M names: refreshed by
     # refresh_sector_names() whenever the sectors change (ARCHITECTURE.md §6).
     sector_names = models.TextField(blank=True, editable=False)
-    # Kept by a PostgreSQL trigger (migration 0002_search); always NULL on SQLite, which uses FTS5.
+    # Kept by a PostgreSQL trigger (organisations/search/ddl.py); always NULL on SQLite, which uses FTS5.
     search_vector = SearchDocumentField(null=True, editable=False)
     source_url = WebAddressField(max_length=500, blank=True, validators=[validators.validate_http_url])
     last_verified_on = models.DateField(null=True, blank=True)
@@ -349,6 +352,26 @@ class Organisation(models.Model):
 
     def public_contacts(self):
         return self.contacts.public()
+
+
+class SearchTerm(models.Model):
+    """A word of the published entries' names, alternative names, sector names or summaries: the
+    vocabulary that typo tolerance and "Did you mean" draw on.
+
+    On PostgreSQL, triggers add the words of every published row as it is written and
+    `rebuild_index()` drops those no longer public (organisations/search/ddl.py). SQLite has no
+    typo tolerance and reads "Did you mean" words from the published rows, so there the table
+    exists (the model works everywhere) but stays empty.
+    """
+
+    word = models.TextField(primary_key=True)
+
+    class Meta:
+        db_table = "organisations_search_term"
+        ordering = ["word"]
+
+    def __str__(self):
+        return self.word
 
 
 class OrganisationSlugRedirect(models.Model):

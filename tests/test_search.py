@@ -11,17 +11,12 @@ from django.db import connection
 from django.http import QueryDict
 from django.utils.safestring import SafeString
 
+from core.dataversion import cache_key
 from organisations.filters import OrganisationFilter
 from organisations.models import Organisation, Status
-from organisations.search import (
-    FTS5_WEIGHTS,
-    did_you_mean,
-    highlight,
-    published_vocabulary,
-    rebuild_index,
-    search,
-    vocabulary_cache_key,
-)
+from organisations.search import did_you_mean, highlight, rebuild_index, search
+from organisations.search.sqlite import FTS5_WEIGHTS
+from organisations.search.suggest import VOCABULARY_CACHE_PREFIX, published_vocabulary
 from tests.factories import OrganisationFactory, SectorFactory
 
 needs_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
@@ -559,11 +554,12 @@ def test_the_sqlite_rank_is_the_weighted_bm25_of_each_match():
 def test_the_vocabulary_cache_key_is_valid_for_memcached():
     updated_at = datetime.datetime(2026, 11, 28, 4, 56, 57, 715268, tzinfo=datetime.UTC)
 
-    key = vocabulary_cache_key(1, 1, updated_at)
+    key = cache_key(VOCABULARY_CACHE_PREFIX, f"1:1:{updated_at}", "vocabulary")
 
     assert list(memcache_key_warnings(f":1:{key}")) == []
     assert " " not in key
-    assert key != vocabulary_cache_key(1, 1, updated_at + datetime.timedelta(microseconds=1))
+    later = updated_at + datetime.timedelta(microseconds=1)
+    assert key != cache_key(VOCABULARY_CACHE_PREFIX, f"1:1:{later}", "vocabulary")
 
 
 @pytest.mark.django_db

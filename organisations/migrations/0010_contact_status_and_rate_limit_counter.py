@@ -1,8 +1,9 @@
 # Contacts and key figures join the draft -> publish flow; rate limits can count in the database.
 from django.db import migrations, models
 
-# (app label, model, actions) added to the Publishers group of migration 0003: an Editor's contact
-# made public, or key figure added, waits for one of them.
+# (app label, model, actions) added to the groups of migration 0003: an Editor's contact made public,
+# or key figure added, waits for a Publisher.
+EDITOR_PERMISSIONS = []
 PUBLISHER_PERMISSIONS = [
     ("organisations", "contact", ["publish"]),
     ("initiatives", "keyfigure", ["publish"]),
@@ -31,7 +32,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("initiatives", "0003_key_figure_status"),
-        ("organisations", "0007_lower_name_index"),
+        ("organisations", "0009_register_candidates"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
