@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.images import ImageFilesAdminMixin
 from organisations.admin import ContactInline, PublishingAdminMixin, PublishingInlineMixin
 
+from .forms import InitiativeAdminForm
 from .models import Initiative, KeyFigure, Membership
 
 
@@ -24,7 +26,8 @@ class KeyFigureInline(PublishingInlineMixin, admin.TabularInline):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(PublishingAdminMixin, SimpleHistoryAdmin):
+class InitiativeAdmin(PublishingAdminMixin, ImageFilesAdminMixin, SimpleHistoryAdmin):
+    form = InitiativeAdminForm
     list_display = ["name", "kind", "status", "member_count", "updated_at"]
     list_filter = ["status", "kind"]
     search_fields = ["name", "slug", "summary", "partners_text"]

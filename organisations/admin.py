@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.images import ImageFilesAdminMixin
+
 # The moderation queue's admin lives in its own module; importing it registers it.
 from . import admin_submissions, duplicates, services  # noqa: F401
 from .admin_candidates import OpenRegisterFlagFilter, RegisterCountsMixin
@@ -252,9 +254,13 @@ class KeepOneForm(forms.Form):
 
 @admin.register(Organisation)
 class OrganisationAdmin(
-    RegisterCountsMixin, OrganisationImportExportMixin, PublishingAdminMixin, SimpleHistoryAdmin
+    RegisterCountsMixin,
+    OrganisationImportExportMixin,
+    PublishingAdminMixin,
+    ImageFilesAdminMixin,
+    SimpleHistoryAdmin,
 ):
-    # Logo uploads are checked with Pillow, re-encoded and thumbnailed (organisations.images).
+    # Logo uploads are checked, re-encoded and thumbnailed by core/images.py.
     form = OrganisationAdminForm
     list_display = [
         "name",

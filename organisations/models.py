@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from core import validators
 from core.fields import WebAddressField
+from core.images import ImageFilesModelMixin, ImageSpec
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 
@@ -132,7 +133,7 @@ class OrganisationManager(NaturalKeyManager.from_queryset(OrganisationQuerySet))
     pass
 
 
-class Organisation(models.Model):
+class Organisation(ImageFilesModelMixin, models.Model):
     class Type(models.TextChoices):
         COMPANY = "company", "Company"
         NHS = "nhs", "NHS body"
@@ -177,6 +178,7 @@ class Organisation(models.Model):
     website = WebAddressField(max_length=500, blank=True, validators=[validators.validate_http_url])
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    # Set only through core/images.py (re-encoded, generated names): see `image_spec`.
     logo = models.ImageField(upload_to="logos/", blank=True)
     logo_thumbnail_small = models.ImageField(upload_to="logos/thumbs/", blank=True, editable=False)
     logo_thumbnail_large = models.ImageField(upload_to="logos/thumbs/", blank=True, editable=False)
@@ -211,6 +213,9 @@ class Organisation(models.Model):
 
     objects = OrganisationManager()
     history = HistoricalRecords(excluded_fields=["sector_names", "search_vector"])
+    image_spec = ImageSpec(
+        field="logo", folder="logos", thumbnails={"logo_thumbnail_small": 96, "logo_thumbnail_large": 320}
+    )
 
     class Meta:
         ordering = ["name"]
@@ -251,6 +256,8 @@ class Organisation(models.Model):
             models.Index(fields=["status", "-created_at"], name="org_status_created_idx"),
             models.Index(fields=["status", "founded_year"], name="org_status_founded_idx"),
             models.Index(fields=["updated_at"], name="org_updated_idx"),
+            # The media view asks whether a published entry uses an image (core/images.py).
+            models.Index(fields=["logo"], name="org_logo_idx", condition=~models.Q(logo="")),
         ]
 
     def __str__(self):

@@ -1,4 +1,5 @@
-# Contacts and key figures join the draft -> publish flow; rate limits can count in the database.
+# Contacts and key figures join the draft -> publish flow; rate limits can count in the database;
+# the media view finds an image's organisation by an index.
 from django.db import migrations, models
 
 # (app label, model, actions) added to the groups of migration 0003: an Editor's contact made public,
@@ -31,7 +32,7 @@ def grant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("initiatives", "0003_key_figure_status"),
+        ("initiatives", "0003_key_figure_status_and_logo_index"),
         ("organisations", "0009_register_candidates"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
@@ -91,6 +92,12 @@ class Migration(migrations.Migration):
             model_name="ratelimitcounter",
             constraint=models.UniqueConstraint(
                 fields=("group", "client", "window_start"), name="ratelimitcounter_unique_window"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="organisation",
+            index=models.Index(
+                condition=models.Q(("logo", ""), _negated=True), fields=["logo"], name="org_logo_idx"
             ),
         ),
         migrations.RunPython(grant, migrations.RunPython.noop),

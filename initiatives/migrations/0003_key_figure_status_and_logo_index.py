@@ -32,4 +32,10 @@ class Migration(migrations.Migration):
                 name="keyfigure_status_valid",
             ),
         ),
+        migrations.AddIndex(
+            model_name="initiative",
+            index=models.Index(
+                condition=models.Q(("logo", ""), _negated=True), fields=["logo"], name="initiative_logo_idx"
+            ),
+        ),
     ]
