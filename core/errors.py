@@ -9,7 +9,7 @@ database that does not answer, becomes the 503.
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.urls import reverse
@@ -66,7 +66,8 @@ class PublicStatementTimeoutMiddleware:
 
     Set per request on the connection (not in settings' connection options), so that management
     commands, migrations and imports never run under it; reset for the requests that should not
-    have it, because a thread keeps its connection from one request to the next.
+    have it, because a thread keeps its connection from one request to the next. Sent just before
+    the request's first query, so that a request that needs no database opens no connection.
     """
 
     def __init__(self, get_response):
@@ -74,14 +75,17 @@ class PublicStatementTimeoutMiddleware:
 
     def __call__(self, request):
         timeout = settings.PUBLIC_STATEMENT_TIMEOUT
-        if timeout and connection.vendor == "postgresql":
-            try:
-                with connection.cursor() as cursor:
-                    if is_public_read(request):
-                        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{timeout}ms"])
-                    else:
-                        cursor.execute("RESET statement_timeout")
-            except DatabaseError as error:
-                # The view finds out too, and answers for it (a 503, or /healthz's own report).
-                logger.warning("Could not set the statement timeout: %s", error)
-        return self.get_response(request)
+        if not timeout or connection.vendor != "postgresql":
+            return self.get_response(request)
+        if is_public_read(request):
+            pending = [("SELECT set_config('statement_timeout', %s, false)", [f"{timeout}ms"])]
+        else:
+            pending = [("RESET statement_timeout", None)]
+
+        def before_the_first_query(execute, sql, params, many, context):
+            if pending:
+                context["cursor"].execute(*pending.pop())
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(before_the_first_query):
+            return self.get_response(request)
