@@ -380,6 +380,13 @@ class _Importer:
                     f"This row has {len(cells)} cells but the header has {len(columns)} columns.",
                 )
                 continue
+            # PostgreSQL cannot store a NUL character: refuse it here, with the rest of the checks, so
+            # that a dry run and the admin's preview report it rather than the write failing.
+            with_nul = [column for column, cell in zip(columns, cells, strict=True) if "\x00" in cell]
+            for column in with_nul:
+                self.error(line, column, "This cell contains a NUL character (an invisible 0x00); remove it.")
+            if with_nul:
+                continue
             row = {}
             for column, cell in zip(columns, cells, strict=True):
                 value = cell if column == "description" else cell.strip()

@@ -1,12 +1,18 @@
 """Every error a visitor can provoke answers 400/404 (or 503 when the database cannot answer) as the
-contract says, never a 500 or a connection cut short; under /api/ every error is JSON."""
+contract says, never a 500 or a connection cut short; under /api/ every error is JSON. And bad input
+in a CSV import is reported with the rest before anything is written."""
 
+import io
 from unittest import mock
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 
+from organisations.csv_io import import_csv
+from organisations.models import Organisation
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +192,38 @@ def test_a_media_path_too_long_or_malformed_is_a_404(client, settings, path):
     settings.MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 
     assert client.get(f"/media/{path}").status_code == 404
+
+
+# --- A CSV cell with a NUL byte ------------------------------------------------------------------------
+
+NUL_CSV = b"name,town\r\nAcme,Leeds\r\nNul\x00co,Le\x00eds\r\n"
+
+
+def test_a_csv_cell_with_a_nul_byte_fails_the_dry_run_with_its_line_and_column():
+    result = import_csv(file=io.BytesIO(NUL_CSV), dry_run=True)
+
+    assert [(e.line, e.column) for e in result.errors] == [(3, "name"), (3, "town")]
+    assert "NUL character" in result.errors[0].reason
+
+
+def test_a_csv_cell_with_a_nul_byte_is_refused_by_the_command_and_writes_nothing(tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes(NUL_CSV)
+
+    with pytest.raises(CommandError):
+        call_command("import_organisations", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert not Organisation.objects.exists()
+
+
+def test_the_admin_preview_lists_a_nul_byte_as_a_problem(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("boss"))
+    upload = SimpleUploadedFile("organisations.csv", NUL_CSV, content_type="text/csv")
+
+    response = client.post("/admin/organisations/organisation/import/", {"file": upload})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<td>3</td><td>name</td><td>This cell contains a NUL character" in html
+    assert 'name="token"' not in html
+    assert not Organisation.objects.exists()
