@@ -151,12 +151,12 @@ def hostile(port, kind, index, distinct, stop, results):
         results.append((label, status, seconds))
 
 
-def run_phase(port, pages, seconds, hostile_threads=0, distinct=False):
+def run_phase(port, pages, seconds, kinds, hostile_threads=0, distinct=False):
     stop = threading.Event()
     probes, attacks = [], []
     threads = [threading.Thread(target=probe, args=(port, pages, stop, probes))]
     threads += [
-        threading.Thread(target=hostile, args=(port, i, distinct, stop, attacks))
+        threading.Thread(target=hostile, args=(port, kinds[i % len(kinds)], i, distinct, stop, attacks))
         for i in range(hostile_threads)
     ]
     for thread in threads:
