@@ -268,6 +268,11 @@ def register(model, spec):
     _registered.append((model, spec))
 
 
+def registered():
+    """[(model, spec)] for every model with an image."""
+    return list(_registered)
+
+
 def is_public(name):
     """Does a published entry use the image (or thumbnail) stored as `name`? Drafts', archived and
     deleted entries' images are not served to the public, whatever their file name."""

@@ -4,12 +4,15 @@ names with their thumbnails, removed when replaced, cleared or deleted; and /med
 the public only while a published entry uses it, never as anything a browser could run."""
 
 import io
+import os
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.forms.models import model_to_dict
 from PIL import Image
 
@@ -463,3 +466,76 @@ def test_it_refuses_paths_outside_the_media_root(client, django_user_model, tmp_
 
 def test_it_answers_404_for_a_missing_file(client):
     assert client.get("/media/logos/missing.png").status_code == 404
+
+
+# --- Images stored before the pipeline ----------------------------------------------------------------
+
+
+def stored_raw(obj, name, data):
+    """An image as the old code stored it: the uploader's bytes under the uploader's name."""
+    write(name, data)
+    type(obj).objects.filter(pk=obj.pk).update(logo=name)
+    obj.refresh_from_db()
+
+
+def age(name, hours):
+    path = Path(settings.MEDIA_ROOT) / name
+    past = time.time() - hours * 3600
+    os.utime(path, (past, past))
+
+
+def reprocess(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("reprocess_images", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_images_stored_before_the_pipeline_are_re_encoded_under_generated_names(committed):
+    hub = InitiativeFactory()
+    stored_raw(hub, "initiative-logos/Our Logo (final).jpg", jpeg_with_exif())
+    org = OrganisationFactory()
+    store_image(org, LOGO, upload(image_bytes("PNG")))
+    org_files = sorted(getattr(org, name).name for name in LOGO.fields)
+
+    dry_out, _ = reprocess("--dry-run")
+    assert "initiatives: 1 image(s) re-encoded" in dry_out
+    assert "initiative-logos/Our Logo (final).jpg" in media_files()
+
+    with committed():
+        out, err = reprocess()
+
+    hub.refresh_from_db()
+    assert "initiatives: 1 image(s) re-encoded" in out and "organisations: 0 image(s) re-encoded" in out
+    assert len(Path(hub.logo.name).stem) == 32 and hub.logo.name.startswith("initiative-logos/")
+    assert b"Secret Camera Model" not in stored_bytes(hub.logo)
+    assert media_files() == sorted([hub.logo.name, *org_files])
+    assert err == ""
+
+
+def test_an_image_the_pipeline_refuses_is_reported_and_left(committed):
+    hub = InitiativeFactory(name="Svg Hub")
+    stored_raw(hub, "initiative-logos/evil.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+
+    with committed():
+        out, err = reprocess()
+
+    assert "1 refused" in out
+    assert "Svg Hub (initiative-logos/evil.png): This image could not be read" in err
+    hub.refresh_from_db()
+    assert hub.logo.name == "initiative-logos/evil.png"
+
+
+def test_files_no_entry_uses_are_deleted_when_asked_once_they_are_an_hour_old():
+    org = OrganisationFactory()
+    store_image(org, LOGO, upload(image_bytes("PNG")))
+    kept = sorted(getattr(org, name).name for name in LOGO.fields)
+    for name in ("logos/old.png", "logos/thumbs/old-96.png", "initiative-logos/old.jpg"):
+        write(name, image_bytes("PNG"))
+        age(name, hours=2)
+    write("logos/just-uploaded.png", image_bytes("PNG"))
+
+    out, _ = reprocess("--delete-orphans")
+
+    assert "organisations: 2 file(s) no entry uses deleted." in out
+    assert "initiatives: 1 file(s) no entry uses deleted." in out
+    assert media_files() == sorted([*kept, "logos/just-uploaded.png"])
