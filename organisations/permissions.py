@@ -12,7 +12,11 @@ from django.contrib.auth.models import Group, Permission
 EDITORS = "Editors"
 PUBLISHERS = "Publishers"
 # The migrations that grant the groups their rights, each with EDITOR_ and PUBLISHER_PERMISSIONS.
-GRANTING_MIGRATIONS = ["0003_curation", "0009_register_candidates"]
+GRANTING_MIGRATIONS = [
+    "0003_curation",
+    "0009_register_candidates",
+    "0010_contact_status_and_rate_limit_counter",
+]
 
 
 def publish_permission(model=None):

@@ -316,8 +316,8 @@ def test_a_nul_character_is_an_error_of_its_cell_and_nothing_is_written():
     result = run(b"name,town,summary\nAc\x00me,Leeds,\x00\nBeta,York,Fine\n")
 
     assert errors_of(result) == [
-        (2, "name", "Null characters are not allowed."),
-        (2, "summary", "Null characters are not allowed."),
+        (2, "name", "This cell contains a NUL character (an invisible 0x00); remove it."),
+        (2, "summary", "This cell contains a NUL character (an invisible 0x00); remove it."),
     ]
     assert Organisation.objects.count() == 0
 

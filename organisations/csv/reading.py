@@ -101,7 +101,9 @@ def row_chunks(records, columns, result):
                 nul.append(column)
         if nul:
             for column in nul:
-                result.add_error(line, column, "Null characters are not allowed.")
+                result.add_error(
+                    line, column, "This cell contains a NUL character (an invisible 0x00); remove it."
+                )
             continue
         chunk.append((line, row))
         if len(chunk) >= CHUNK_SIZE:
