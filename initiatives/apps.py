@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from core import dataversion
+from core import dataversion, images
 
 
 class InitiativesConfig(AppConfig):
@@ -13,3 +13,5 @@ class InitiativesConfig(AppConfig):
         dataversion.track_latest(membership, "id")
         dataversion.track_latest(membership.history.model, "history_id")
         dataversion.track_fingerprint(self.get_model("Initiative"), "slug", "name", "status")
+        initiative = self.get_model("Initiative")
+        images.register(initiative, initiative.image_spec)

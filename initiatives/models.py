@@ -3,6 +3,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from core.fields import WebAddressField
+from core.images import ImageFilesModelMixin, ImageSpec
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 from core.validators import validate_http_url
@@ -50,7 +51,7 @@ class InitiativeManager(NaturalKeyManager.from_queryset(InitiativeQuerySet)):
     pass
 
 
-class Initiative(models.Model):
+class Initiative(ImageFilesModelMixin, models.Model):
     class Kind(models.TextChoices):
         INNOVATION_HUB = "innovation_hub", "Innovation hub"
         RESEARCH_PARTNERSHIP = "research_partnership", "Research partnership"
@@ -66,6 +67,7 @@ class Initiative(models.Model):
     summary = models.CharField(max_length=400, blank=True)
     description = models.TextField(blank=True)
     website = WebAddressField(max_length=500, blank=True, validators=[validate_http_url])
+    # Set only through core/images.py (re-encoded, generated names): see `image_spec`.
     logo = models.ImageField(upload_to="initiative-logos/", blank=True)
     location = models.CharField(max_length=300, blank=True)
     operator = models.ForeignKey(
@@ -93,6 +95,7 @@ class Initiative(models.Model):
 
     objects = InitiativeManager()
     history = HistoricalRecords()
+    image_spec = ImageSpec(field="logo", folder="initiative-logos")
 
     class Meta:
         ordering = ["name"]
@@ -101,6 +104,10 @@ class Initiative(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=Status.values), name="initiative_status_valid"
             ),
+        ]
+        indexes = [
+            # The media view asks whether a published entry uses an image (core/images.py).
+            models.Index(fields=["logo"], name="initiative_logo_idx", condition=~models.Q(logo="")),
         ]
 
     def __str__(self):
@@ -133,13 +140,15 @@ class MembershipManager(models.Manager.from_queryset(MembershipQuerySet)):
         return self.get(organisation__slug=organisation_slug, initiative__slug=initiative_slug)
 
 
-class KeyFigureQuerySet(models.QuerySet):
+class KeyFigureQuerySet(PublishingQuerySet):
     def public(self):
-        """Figures about the ecosystem as their sources report them; none tied to an unpublished
-        initiative."""
-        return self.filter(
-            models.Q(initiative__isnull=True) | models.Q(initiative__status=Status.PUBLISHED)
-        ).select_related("initiative")
+        """Published figures about the ecosystem as their sources report them; none tied to an
+        unpublished initiative."""
+        return (
+            self.published()
+            .filter(models.Q(initiative__isnull=True) | models.Q(initiative__status=Status.PUBLISHED))
+            .select_related("initiative")
+        )
 
 
 class KeyFigureManager(NaturalKeyManager.from_queryset(KeyFigureQuerySet)):
@@ -200,11 +209,20 @@ class KeyFigure(models.Model):
     )
     slug = models.SlugField(max_length=100, unique=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # Published by default so that the figures fixture loads as its sources state; the back office
+    # starts a figure an Editor adds as a draft that waits for a Publisher (initiatives/admin.py).
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PUBLISHED)
 
     objects = KeyFigureManager()
 
     class Meta:
         ordering = ["order", "pk"]
+        permissions = [("publish_keyfigure", "Can publish key figures")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="keyfigure_status_valid"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.value} {self.label}"

@@ -28,7 +28,7 @@ class InitiativeDetailView(DetailView):
             hosts=hosts_with_roles(hosts, memberships),
             member_groups=members_by_role(memberships, hosts=hosts),
             member_count=len(memberships),
-            key_figures=list(initiative.key_figures.all()),
+            key_figures=list(initiative.key_figures.published()),
             contacts=list(initiative.contacts.public()),
         )
         return context

@@ -21,8 +21,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.images import ImageFilesAdminMixin
+
 # The moderation queue's admin lives in its own module; importing it registers it.
 from . import admin_submissions, duplicates, services  # noqa: F401
+from .admin_candidates import OpenRegisterFlagFilter, RegisterCountsMixin
 from .admin_import import OrganisationImportExportMixin
 from .forms import OrganisationAdminForm, RecordCheckForm
 from .models import (
@@ -44,8 +47,25 @@ def counted(count, singular, plural=None):
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
+def has_status(model):
+    return any(field.name == "status" for field in model._meta.concrete_fields)
+
+
+def hold_for_publisher(obj, *, adding, changed_fields):
+    """An Editor's save of a publishable entry: a new one starts as a draft, an existing one keeps
+    its stored status (also when reverting to a historical version, which carries its own), and a
+    contact the Editor makes public goes back to draft until a Publisher publishes it."""
+    if adding:
+        obj.status = Status.DRAFT
+        return
+    obj.status = type(obj).objects.filter(pk=obj.pk).values_list("status", flat=True).get()
+    if "is_public" in changed_fields and getattr(obj, "is_public", False):
+        obj.status = Status.DRAFT
+
+
 class PublishingAdminMixin:
-    """Publish and archive actions and the status rule shared by organisations and initiatives."""
+    """Publish and archive actions and the status rule shared by every publishable model
+    (organisations, initiatives, contacts, key figures), for the entry and for its inline rows."""
 
     def has_publish_permission(self, request):
         return can_publish(request.user, self.model)
@@ -58,12 +78,19 @@ class PublishingAdminMixin:
 
     def save_model(self, request, obj, form, change):
         if not can_publish(request.user, self.model):
-            # Also covers reverting to a historical version, which carries its own status.
-            if change:
-                obj.status = type(obj).objects.filter(pk=obj.pk).values_list("status", flat=True).get()
-            else:
-                obj.status = Status.DRAFT
+            hold_for_publisher(obj, adding=not change, changed_fields=form.changed_data)
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        model = formset.model
+        if has_status(model) and not can_publish(request.user, model):
+            deleted = set(map(id, formset.deleted_forms))
+            for row in formset.forms:
+                if row.has_changed() and id(row) not in deleted:
+                    hold_for_publisher(
+                        row.instance, adding=row.instance._state.adding, changed_fields=row.changed_data
+                    )
+        super().save_formset(request, form, formset, change)
 
     def _set_status(self, request, queryset, status, verb):
         opts = self.model._meta
@@ -197,9 +224,19 @@ class LikelyDuplicateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ContactInline(admin.TabularInline):
+class PublishingInlineMixin:
+    """Inline rows with a status (contacts, key figures): only a Publisher sets it."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not can_publish(request.user, self.model):
+            fields.append("status")
+        return fields
+
+
+class ContactInline(PublishingInlineMixin, admin.TabularInline):
     model = Contact
-    fields = ["name", "job_title", "email", "phone", "is_public", "consent_recorded_on"]
+    fields = ["name", "job_title", "email", "phone", "is_public", "consent_recorded_on", "status"]
     extra = 0
 
 
@@ -241,8 +278,14 @@ class KeepOneForm(forms.Form):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(OrganisationImportExportMixin, PublishingAdminMixin, SimpleHistoryAdmin):
-    # Logo uploads are checked with Pillow, re-encoded and thumbnailed (organisations.images).
+class OrganisationAdmin(
+    RegisterCountsMixin,
+    OrganisationImportExportMixin,
+    PublishingAdminMixin,
+    ImageFilesAdminMixin,
+    SimpleHistoryAdmin,
+):
+    # Logo uploads are checked, re-encoded and thumbnailed by core/images.py.
     form = OrganisationAdminForm
     list_display = [
         "name",
@@ -259,6 +302,7 @@ class OrganisationAdmin(OrganisationImportExportMixin, PublishingAdminMixin, Sim
         "organisation_type",
         VerificationFilter,
         LikelyDuplicateFilter,
+        OpenRegisterFlagFilter,
         "local_authority",
         "headquartered_in_leeds",
         "employees_band",
@@ -568,13 +612,13 @@ class OrganisationSlugRedirectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "job_title", "owner", "is_public", "consent_recorded_on", "updated_at"]
-    list_filter = ["is_public"]
+class ContactAdmin(PublishingAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "job_title", "owner", "is_public", "status", "consent_recorded_on", "updated_at"]
+    list_filter = ["status", "is_public"]
     search_fields = ["name", "email", "organisation__name", "initiative__name"]
     list_select_related = ["organisation", "initiative"]
     autocomplete_fields = ["organisation", "initiative"]
-    actions = ["erase"]
+    actions = ["publish", "archive", "erase"]
 
     @admin.display(description="Organisation or initiative")
     def owner(self, obj):

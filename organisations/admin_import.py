@@ -1,7 +1,7 @@
 """CSV import (upload → preview of what would change → confirm) and export for the organisation admin.
 
 OrganisationAdmin mixes in OrganisationImportExportMixin. Both steps of an import run the one service
-in csv_io: the preview is a dry run, the confirmation imports the same stored file for real.
+in organisations/csv: the preview is a dry run, the confirmation imports the same stored file for real.
 """
 
 import csv
@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from . import duplicates
-from .csv_io import CSV_COLUMNS, import_csv, stream_csv
+from .csv import CSV_COLUMNS, import_csv, stream_csv
 
 SESSION_KEY = "organisation_csv_imports"
 # Imports whose preview found likely duplicates: confirming them needs the "checked" box ticked.

@@ -256,7 +256,7 @@ class OrganisationFilter(django_filters.FilterSet):
                 queryset = self.filters[name].filter(queryset, value)
         if exclude:
             return queryset
-        return queryset.order_by(*self.ordering())
+        return queryset.order_by(*self.ordering(queryset))
 
     def queryset_without(self, *names):
         """The queryset with every active filter except `names`, unordered: what facets count over."""
@@ -282,10 +282,14 @@ class OrganisationFilter(django_filters.FilterSet):
             return "name"
         return requested or ("relevance" if self.search_query else "name")
 
-    def ordering(self):
+    def ordering(self, queryset=None):
         by_name = [Lower("name"), "pk"]
+        rank = queryset.query.annotations.get("search_rank") if queryset is not None else None
+        # A query with no searchable word ranks every row with the same constant, which PostgreSQL
+        # refuses to ORDER BY: the rank is left out of the order.
+        by_rank = [] if isinstance(rank, Value) else [F("search_rank").desc(nulls_last=True)]
         return {
-            "relevance": [F("search_rank").desc(nulls_last=True), *by_name],
+            "relevance": [*by_rank, *by_name],
             "name": by_name,
             "-founded": [F("founded_year").desc(nulls_last=True), *by_name],
             "founded": [F("founded_year").asc(nulls_last=True), *by_name],

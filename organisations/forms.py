@@ -1,27 +1,19 @@
-"""Forms: the admin's organisation form (logo checks) and the public suggestion forms."""
+"""Forms: the admin's organisation form (its logo through core/images.py, a duplicate check, a
+two-line summary with a count), the form recording a check, and the public suggestion forms."""
 
 from django import forms
 from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core import validators
+from core.images import ImageFormMixin
 
 from . import duplicates
-from .images import (
-    LOGO_FIELDS,
-    MAX_LOGO_BYTES,
-    current_logo_names,
-    delete_logo_files,
-    process_logo,
-    write_logo_files,
-)
 from .models import Organisation, Sector, Status, Verification
 
-LOGO_ACCEPT = "image/png,image/jpeg,image/webp"
 SUMMARY_MAX_LENGTH = Organisation._meta.get_field("summary").max_length
 
 
@@ -45,57 +37,6 @@ class SummaryWidget(forms.Textarea):
 
     class Media:
         js = ["js/admin.js"]
-
-
-class LogoFormMixin:
-    """For a ModelForm of Organisation: the logo is judged by its content (images.process_logo),
-    re-encoded and stored under a generated name with its thumbnails; replacing or clearing it
-    deletes the old files once the organisation is saved."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "logo" in self.fields:
-            # A plain file field: Pillow checks happen once, in clean_logo, with our own messages.
-            self.fields["logo"] = forms.FileField(
-                required=False,
-                label="Logo",
-                widget=LogoPreviewWidget(attrs={"accept": LOGO_ACCEPT}),
-                help_text=f"PNG, JPEG or WebP, at most {MAX_LOGO_BYTES // (1024 * 1024)} MB and 25 megapixels.",
-            )
-        self._processed_logo = None
-        self._stored_logo = {f: getattr(self.instance, f).name or "" for f in LOGO_FIELDS}
-        self._old_logo_files = []
-
-    def clean_logo(self):
-        logo = self.cleaned_data.get("logo")
-        if isinstance(logo, UploadedFile):
-            self._processed_logo = process_logo(logo)
-        return logo
-
-    def _post_clean(self):
-        super()._post_clean()
-        # construct_instance() put the raw upload on the instance: only the re-encoded copy is kept.
-        for field_name, name in self._stored_logo.items():
-            setattr(self.instance, field_name, name)
-
-    def save(self, commit=True):
-        if "logo" in self.changed_data and not self.errors:
-            if self._processed_logo is not None:
-                self._old_logo_files = current_logo_names(self.instance)
-                for field_name, name in write_logo_files(self._processed_logo).items():
-                    setattr(self.instance, field_name, name)
-            elif self.cleaned_data.get("logo") is False:
-                self._old_logo_files = current_logo_names(self.instance)
-                for field_name in LOGO_FIELDS:
-                    setattr(self.instance, field_name, "")
-        return super().save(commit=commit)
-
-    def _save_m2m(self):
-        # Runs after the organisation row is saved, in both save() and the admin's commit=False flow.
-        super()._save_m2m()
-        if self._old_logo_files:
-            delete_logo_files(self._old_logo_files)
-            self._old_logo_files = []
 
 
 class DuplicateCheckMixin:
@@ -151,12 +92,21 @@ class DuplicateCheckMixin:
         )
 
 
-class OrganisationAdminForm(DuplicateCheckMixin, LogoFormMixin, forms.ModelForm):
+class OrganisationAdminForm(DuplicateCheckMixin, ImageFormMixin, forms.ModelForm):
+    # Logo uploads are checked, re-encoded and thumbnailed by core/images.py.
+    image_spec = Organisation.image_spec
+
     class Meta:
         model = Organisation
         # The admin passes its own field list (fieldsets); this is only the default.
         fields = "__all__"  # noqa: DJ007
         widgets = {"summary": SummaryWidget(max_length=SUMMARY_MAX_LENGTH)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        logo = self.fields.get(self.image_spec.field)
+        if logo is not None:
+            logo.widget = LogoPreviewWidget(attrs=logo.widget.attrs)
 
 
 class RecordCheckForm(forms.Form):

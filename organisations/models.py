@@ -3,7 +3,7 @@ import re
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import Prefetch
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -12,9 +12,13 @@ from simple_history.models import HistoricalRecords
 
 from core import validators
 from core.fields import WebAddressField
+from core.images import ImageFilesModelMixin, ImageSpec
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 
+# Candidates from public registers and their flags are models of this app, kept with the rest of
+# that workflow.
+from .registers.models import Candidate, Register, RegisterFlag  # noqa: F401
 from .search import search
 
 
@@ -181,7 +185,7 @@ class OrganisationManager(NaturalKeyManager.from_queryset(OrganisationQuerySet))
     pass
 
 
-class Organisation(models.Model):
+class Organisation(ImageFilesModelMixin, models.Model):
     class Type(models.TextChoices):
         COMPANY = "company", "Company"
         NHS = "nhs", "NHS body"
@@ -260,6 +264,7 @@ class Organisation(models.Model):
     website = WebAddressField(max_length=500, blank=True, validators=[validators.validate_http_url])
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    # Set only through core/images.py (re-encoded, generated names): see `image_spec`.
     logo = models.ImageField(upload_to="logos/", blank=True)
     logo_thumbnail_small = models.ImageField(upload_to="logos/thumbs/", blank=True, editable=False)
     logo_thumbnail_large = models.ImageField(upload_to="logos/thumbs/", blank=True, editable=False)
@@ -294,6 +299,9 @@ class Organisation(models.Model):
 
     objects = OrganisationManager()
     history = HistoricalRecords(excluded_fields=["sector_names", "search_vector"])
+    image_spec = ImageSpec(
+        field="logo", folder="logos", thumbnails={"logo_thumbnail_small": 96, "logo_thumbnail_large": 320}
+    )
 
     class Meta:
         ordering = ["name"]
@@ -353,6 +361,8 @@ class Organisation(models.Model):
             models.Index(fields=["status", "-created_at"], name="org_status_created_idx"),
             models.Index(fields=["status", "founded_year"], name="org_status_founded_idx"),
             models.Index(fields=["updated_at"], name="org_updated_idx"),
+            # The media view asks whether a published entry uses an image (core/images.py).
+            models.Index(fields=["logo"], name="org_logo_idx", condition=~models.Q(logo="")),
         ]
 
     def __str__(self):
@@ -604,10 +614,10 @@ class OrganisationSlugRedirect(models.Model):
         return f"{self.old_slug} → {self.organisation.slug}"
 
 
-class ContactQuerySet(models.QuerySet):
+class ContactQuerySet(PublishingQuerySet):
     def public(self):
-        """The only contacts that ever leave the back office."""
-        return self.filter(is_public=True, consent_recorded_on__isnull=False)
+        """The only contacts that ever leave the back office: listed with consent, and published."""
+        return self.published().filter(is_public=True, consent_recorded_on__isnull=False)
 
 
 class Contact(models.Model):
@@ -625,6 +635,15 @@ class Contact(models.Model):
         default=False, help_text="Shown on the public site. Needs recorded consent."
     )
     consent_recorded_on = models.DateField(null=True, blank=True)
+    # Published by default so that rows loaded as data (fixtures, a restore) stay as their source
+    # states; the back office starts an Editor's new contact, or one an Editor makes public, as a
+    # draft that waits for a Publisher (organisations/admin.py).
+    status = models.CharField(
+        max_length=20,
+        choices=Status.choices,
+        default=Status.PUBLISHED,
+        help_text="A contact is shown only once published (by a Publisher) and public with consent.",
+    )
     internal_notes = models.TextField(blank=True, help_text="Never shown outside the back office.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -648,7 +667,9 @@ class Contact(models.Model):
                 name="contact_public_needs_consent",
                 violation_error_message="A public contact needs the date their consent was recorded.",
             ),
+            models.CheckConstraint(condition=models.Q(status__in=Status.values), name="contact_status_valid"),
         ]
+        permissions = [("publish_contact", "Can publish contacts")]
 
     def __str__(self):
         return self.name
@@ -707,3 +728,52 @@ class Submission(models.Model):
     def __str__(self):
         target = self.organisation or self.proposed.get("name", "new organisation")
         return f"{self.get_kind_display()}: {target}"
+
+
+# Counters of windows that ended longer ago than this are deleted.
+RATE_LIMIT_COUNTER_KEPT = timezone.timedelta(days=1)
+
+
+class RateLimitCounterQuerySet(models.QuerySet):
+    def hit(self, group, client, window_start, increment):
+        """The count of `client`'s requests to `group` in the window, after this one when `increment`:
+        one atomic upsert, so that simultaneous requests in any worker each get their own number."""
+        if not increment:
+            counts = self.filter(group=group, client=client, window_start=window_start)
+            return counts.values_list("count", flat=True).first() or 0
+        connection = connections[self.db]
+        table, group_, client_, window_, count_ = map(
+            connection.ops.quote_name, [self.model._meta.db_table, "group", "client", "window_start", "count"]
+        )
+        # Only this model's quoted names are formatted in; the values are parameters.
+        upsert = f"INSERT INTO {table} ({group_}, {client_}, {window_}, {count_}) VALUES (%s, %s, %s, 1) ON CONFLICT ({group_}, {client_}, {window_}) DO UPDATE SET {count_} = {table}.{count_} + 1 RETURNING {count_}"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(upsert, [group, client, connection.ops.adapt_datetimefield_value(window_start)])
+            count = cursor.fetchone()[0]
+        if count == 1:
+            # A new window: forget the ones that ended long before it.
+            self.filter(window_start__lt=window_start - RATE_LIMIT_COUNTER_KEPT).delete()
+        return count
+
+
+class RateLimitCounter(models.Model):
+    """Requests counted per client and time window, for rate limits while no shared cache answers
+    (core/ratelimit.py). The client is a keyed hash of its address, never the address."""
+
+    group = models.CharField(max_length=40)
+    client = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    objects = RateLimitCounterQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "client", "window_start"], name="ratelimitcounter_unique_window"
+            ),
+        ]
+        indexes = [models.Index(fields=["window_start"], name="ratelimitcounter_window_idx")]
+
+    def __str__(self):
+        return f"{self.group}: {self.count} since {self.window_start:%Y-%m-%d %H:%M}"

@@ -5,8 +5,18 @@ merge and delete. Admin views, actions and the CSV import all ask these helpers,
 in one place: the `publish_<model>` permissions that the Publishers group holds.
 """
 
+from importlib import import_module
+
+from django.contrib.auth.models import Group, Permission
+
 EDITORS = "Editors"
 PUBLISHERS = "Publishers"
+# The migrations that grant the groups their rights, each with EDITOR_ and PUBLISHER_PERMISSIONS.
+GRANTING_MIGRATIONS = [
+    "0003_curation",
+    "0009_register_candidates",
+    "0010_contact_status_and_rate_limit_counter",
+]
 
 
 def publish_permission(model=None):
@@ -28,20 +38,16 @@ def can_erase_contacts(user):
 
 
 def ensure_groups():
-    """Create the Editors and Publishers groups with their rights, as migration 0003 does.
+    """Create the Editors and Publishers groups with their rights, as GRANTING_MIGRATIONS do.
 
     For databases that lost the migration's rows (a flushed test database); the rights themselves
     are defined once, in the migration.
     """
-    from importlib import import_module
-
-    from django.contrib.auth.models import Group, Permission
-
-    migration = import_module("organisations.migrations.0003_curation")
-    specs = {
-        EDITORS: migration.EDITOR_PERMISSIONS,
-        PUBLISHERS: migration.EDITOR_PERMISSIONS + migration.PUBLISHER_PERMISSIONS,
-    }
+    specs = {EDITORS: [], PUBLISHERS: []}
+    for name in GRANTING_MIGRATIONS:
+        migration = import_module(f"organisations.migrations.{name}")
+        specs[EDITORS] += migration.EDITOR_PERMISSIONS
+        specs[PUBLISHERS] += migration.EDITOR_PERMISSIONS + migration.PUBLISHER_PERMISSIONS
     for name, spec in specs.items():
         group, _ = Group.objects.get_or_create(name=name)
         for app_label, model, actions in spec:

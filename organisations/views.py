@@ -197,18 +197,19 @@ class OrganisationDetailView(DetailView):
         organisation = Organisation.objects.select_related("parent", "merged_into").filter(slug=slug).first()
         if organisation is None:
             moved = (
-                OrganisationSlugRedirect.objects.select_related("organisation").filter(old_slug=slug).first()
+                OrganisationSlugRedirect.objects.select_related("organisation__merged_into")
+                .filter(old_slug=slug)
+                .first()
             )
-            if moved and moved.organisation.status != Status.DRAFT:
-                return HttpResponsePermanentRedirect(moved.organisation.get_absolute_url())
-            raise Http404("No organisation at this address.")
-        successor = organisation.merged_into
-        # An archived duplicate leads to the entry that replaced it; a published organisation that
-        # merged into another keeps its own page, with a banner naming its successor.
-        if successor and successor.is_public and organisation.status == Status.ARCHIVED:
-            return HttpResponsePermanentRedirect(successor.get_absolute_url())
+            target = public_address(moved.organisation) if moved else None
+            if target is None:
+                raise Http404("No organisation at this address.")
+            return HttpResponsePermanentRedirect(target.get_absolute_url())
         if not organisation.is_public:
-            raise Http404("No organisation at this address.")
+            successor = public_address(organisation)
+            if successor is None:
+                raise Http404("No organisation at this address.")
+            return HttpResponsePermanentRedirect(successor.get_absolute_url())
         self.object = organisation
         return self.render_to_response(self.get_context_data(object=organisation))
 
@@ -259,6 +260,17 @@ def initiative_links(organisation):
         .order_by("initiative__name")
     )
     return {"runs": runs, "hosts": hosts, "memberships": list(memberships)}
+
+
+def public_address(organisation):
+    """Where a link to `organisation` may lead: itself when published; its published successor when
+    it was merged (a draft never was public, so it leads nowhere); otherwise nowhere."""
+    if organisation.is_public:
+        return organisation
+    successor = organisation.merged_into
+    if organisation.status != Status.DRAFT and successor is not None and successor.is_public:
+        return successor
+    return None
 
 
 SCHEMA_TYPES = {

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from organisations.admin_import import COLUMN_REFERENCE
-from organisations.csv_io import CSV_COLUMNS, export_rows, import_csv
+from organisations.csv import CSV_COLUMNS, export_rows, import_csv
 from organisations.models import Organisation
 from tests.factories import OrganisationFactory
 

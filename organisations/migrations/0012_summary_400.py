@@ -29,7 +29,7 @@ def search_objects_up(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("organisations", "0009_lifecycle_legal_name_verification")]
+    dependencies = [("organisations", "0011_lifecycle_legal_name_verification")]
 
     operations = [
         migrations.RunPython(search_objects_down, search_objects_up),
