@@ -197,7 +197,7 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
-    from organisations.csv_io import import_csv
+    from organisations.csv import import_csv
     from organisations.models import Organisation
 
     if args.fresh:

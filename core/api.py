@@ -3,6 +3,7 @@
 import re
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
@@ -54,9 +55,23 @@ def exception_handler(exc, context):
     return response
 
 
+# Where hubdir/urls.py mounts the API: every answer under it is JSON, errors included.
+API_PREFIX = "/api/"
+
+
+def is_api_request(request):
+    return request.path.startswith(API_PREFIX)
+
+
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     """Any other address under /api/ answers in JSON too."""
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def api_error(status, detail):
+    """The JSON error for a request under /api/ that failed outside DRF (hubdir's error handlers)."""
+    return JsonResponse({"detail": detail}, status=status)
 
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")

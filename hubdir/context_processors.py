@@ -1,5 +1,5 @@
-from django.conf import settings
+from .operator import operator_details
 
 
 def site(request):
-    return {"contact_email": settings.DIRECTORY_CONTACT_EMAIL}
+    return {"operator": operator_details()}

@@ -5,6 +5,7 @@ Everything that differs between a laptop, CI and production comes from the envir
 """
 
 import datetime
+import ipaddress
 import os
 import tempfile
 from pathlib import Path
@@ -44,6 +45,17 @@ def env_int(name, default):
 
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_networks(name):
+    """Comma-separated IP addresses or CIDR ranges."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or CIDR range") from None
+    return networks
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -95,6 +107,9 @@ MIDDLEWARE = [
     "hubdir.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A database that is down or too slow answers 503 (core/errors.py).
+    "core.errors.DatabaseUnavailableMiddleware",
+    "core.errors.PublicStatementTimeoutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,6 +150,10 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Milliseconds any one SQL statement of a public read (a GET or HEAD outside /admin/) may run on
+# PostgreSQL before it is cancelled and the visitor gets a 503; 0 turns it off. The back office,
+# form posts, management commands and migrations never run under it (core/errors.py).
+PUBLIC_STATEMENT_TIMEOUT = env_int("DJANGO_PUBLIC_STATEMENT_TIMEOUT", 3000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -181,14 +200,32 @@ STORAGES = {
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "directory@localhost")
-# Where the public writes for corrections, removal requests and accessibility problems.
-DIRECTORY_CONTACT_EMAIL = env_str("DJANGO_CONTACT_EMAIL", "directory@leedshealthtech.example")
+# Who runs the directory, named on the about, privacy and accessibility pages and in the footer, and
+# where the public writes for corrections, removal requests and accessibility problems. Debug off,
+# an unset or placeholder (.example) value is never shown and `check --deploy` warns
+# (hubdir/checks.py).
+DIRECTORY_OPERATOR_NAME = env_str("DIRECTORY_OPERATOR_NAME")
+DIRECTORY_CONTACT_EMAIL = env_str(
+    "DIRECTORY_CONTACT_EMAIL", "directory@leedshealthtech.example" if DEBUG else ""
+)
+# The data controller's contact for privacy requests; the contact address unless it differs.
+DIRECTORY_DATA_PROTECTION_EMAIL = env_str("DIRECTORY_DATA_PROTECTION_EMAIL", DIRECTORY_CONTACT_EMAIL)
+# An entry whose last check is older than this many months is stale.
+VERIFICATION_STALE_MONTHS = env_int("DIRECTORY_STALE_MONTHS", 12)
+if VERIFICATION_STALE_MONTHS < 1:
+    raise ImproperlyConfigured(f"DIRECTORY_STALE_MONTHS must be 1 or more, not {VERIFICATION_STALE_MONTHS}")
 # Staff who hear about new public suggestions.
 STAFF_NOTIFICATION_EMAILS = env_list("DJANGO_STAFF_EMAILS", "curators@localhost")
 
 # Uploaded CSV files wait here between the admin's preview and its confirmation: outside MEDIA_ROOT,
 # so an upload is never served. With several app servers, point it at storage they share.
 CSV_IMPORT_DIR = Path(env_str("DJANGO_CSV_IMPORT_DIR", str(Path(tempfile.gettempdir()) / "hubdir-imports")))
+
+# The whole CSV export and the sitemap's sections, made once per data version and served from here
+# (core/downloads.py). Each app server keeps its own; it never holds anything private.
+DOWNLOAD_CACHE_DIR = Path(
+    env_str("DJANGO_DOWNLOAD_CACHE_DIR", str(Path(tempfile.gettempdir()) / "hubdir-downloads"))
+)
 
 # The directory's own source data, used by build_fixtures.
 SHARED_DATA_DIR = Path(env_str("HUBDIR_SHARED_DATA", str(BASE_DIR.parent / "shared" / "data")))
@@ -244,19 +281,32 @@ CONTENT_SECURITY_POLICY = {
 
 # Client IPs for rate limits and login throttling: REMOTE_ADDR unless a trusted proxy header is named
 # (e.g. HTTP_X_FORWARDED_FOR), in which case the address DJANGO_TRUSTED_PROXY_COUNT hops from the
-# right is used, so that a visitor cannot forge it.
+# right is used, so that a visitor cannot forge it; and only for requests that come from one of the
+# DJANGO_TRUSTED_PROXIES (addresses or CIDR ranges), since anyone reaching the app directly could
+# write any address in the header (core/client_ip.py).
 TRUSTED_PROXY_HEADER = env_str("DJANGO_TRUSTED_PROXY_HEADER")
 TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1)
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
+if TRUSTED_PROXY_HEADER and not TRUSTED_PROXIES:
+    raise ImproperlyConfigured(
+        "DJANGO_TRUSTED_PROXY_HEADER is set but DJANGO_TRUSTED_PROXIES is not: name the proxies' "
+        "addresses (e.g. 127.0.0.1 or 10.0.0.0/8), or the header would be believed from anyone."
+    )
 
 # --- Admin login throttling (django-axes): after AXES_FAILURE_LIMIT failed sign-ins for one username
-# from one client IP, that pair is locked out for an hour (HTTP 429). Tests log in with force_login.
+# from one client IP, that pair is locked out for an hour (HTTP 429); after AXES_IP_FAILURE_LIMIT
+# failures from one client IP, whatever the usernames, so is that address. Tests log in with
+# force_login.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = env_int("DJANGO_LOGIN_IP_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = datetime.timedelta(hours=1)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The pair first, the address second: core/login_throttling.py reads them in this order.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "core.login_throttling.LoginThrottleHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # The same trusted-proxy rule as every other client-IP decision (no django-ipware needed).
@@ -302,18 +352,26 @@ TWO_FACTOR_ADMIN = env_bool("DJANGO_2FA", False)
 OTP_TOTP_ISSUER = "Leeds Health Tech Directory"
 
 # --- Cache and sessions: shared through Redis when several app servers run. ---
+# Redis going down costs speed, never a page: the default cache treats its failures as misses
+# (core/cache.py) and sessions fall back to the database. Rate limits use the "ratelimit" alias, which
+# raises instead, so that they can count in the database while Redis is away (core/ratelimit.py).
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    _redis = {
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("DJANGO_CACHE_PREFIX", "hubdir"),
+        # A server that does not answer must not hold a request for long.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("DJANGO_CACHE_PREFIX", "hubdir"),
-        }
+        "default": {"BACKEND": "core.cache.ResilientRedisCache", **_redis},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis},
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Without Redis there is no cache shared by every worker, and rate limits count in the database.
+RATELIMIT_USE_CACHE = "ratelimit" if REDIS_URL else None
 
 # --- Logging: one JSON object per line on stdout. ---
 LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO")

@@ -1,15 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import index as sitemap_index
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from core.api import api_not_found
+from core.api import API_PREFIX, api_not_found
 from core.health import healthz
 from core.media import serve_media
+from core.schema import DocsView, SchemaView
 from hubdir import views
 from hubdir.sitemaps import SITEMAPS
 from initiatives import api as initiative_api
@@ -27,12 +26,12 @@ router.register("key-figures", initiative_api.KeyFigureViewSet, basename="key-fi
 
 api_urls = (
     [
-        path("schema/", SpectacularAPIView.as_view(), name="schema"),
+        path("schema/", SchemaView.as_view(), name="schema"),
         # The split view serves its start-up script from a URL of its own, so the docs run under a
         # CSP that forbids inline scripts.
         path(
             "docs/",
-            SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+            DocsView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
             name="docs",
         ),
         *router.urls,
@@ -48,7 +47,7 @@ urlpatterns = [
     path("accessibility/", views.AccessibilityView.as_view(), name="accessibility"),
     path("stats/", views.StatsView.as_view(), name="stats"),
     path("admin/", admin.site.urls),
-    path("api/", include(api_urls)),
+    path(API_PREFIX.removeprefix("/"), include(api_urls)),
     # An index of per-section sitemaps, paged, so that no file passes the 50,000-URL limit.
     path(
         "sitemap.xml",
@@ -56,7 +55,7 @@ urlpatterns = [
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap",
     ),
-    path("sitemap-<section>.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap-section"),
+    path("sitemap-<section>.xml", views.sitemap_section, name="sitemap-section"),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
@@ -73,5 +72,7 @@ urlpatterns = [
 if settings.SERVE_MEDIA:
     urlpatterns += [re_path(r"^media/(?P<path>.+)$", serve_media, name="media")]
 
+handler400 = "hubdir.views.bad_request"
+handler403 = "hubdir.views.permission_denied"
 handler404 = "hubdir.views.page_not_found"
 handler500 = "hubdir.views.server_error"

@@ -1,16 +1,26 @@
 """Site-wide pages that draw on every app: home, statistics, about, privacy, accessibility, errors."""
 
-from django.http import HttpResponseServerError
+import sys
+
+from django.contrib.sitemaps.views import sitemap
+from django.http import FileResponse, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
+from django.views import defaults
+from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
+from core.api import api_error, is_api_request
 from core.dataversion import cached
+from core.downloads import Busy, cached_download
+from core.errors import is_unavailable, service_unavailable
 from initiatives import stats as initiative_stats
 from initiatives.models import Initiative, KeyFigure
 from organisations import stats as organisation_stats
 from organisations.models import Organisation, Sector
+
+from .sitemaps import SITEMAPS
 
 NEWEST_ON_HOME = 6
 
@@ -20,16 +30,16 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        published = Organisation.objects.published()
+        listed = Organisation.objects.listed()
         context.update(
-            organisation_count=cached("home-count", "home-count", published.count),
+            organisation_count=cached("home-count", "home-count", listed.count),
             initiatives=cached(
                 "home-initiatives",
                 "home-initiatives",
                 lambda: list(Initiative.objects.published().with_member_count().order_by("name")),
             ),
             key_figures=list(KeyFigure.objects.public()),
-            newest=list(published.with_card_relations().order_by("-created_at", "-pk")[:NEWEST_ON_HOME]),
+            newest=list(listed.with_card_relations().order_by("-created_at", "-pk")[:NEWEST_ON_HOME]),
             sectors=cached(
                 "home-sectors",
                 "home-sectors",
@@ -54,7 +64,12 @@ class StatsView(TemplateView):
             companies_phrase=organisation_stats.companies_phrase(
                 totals["organisations"], totals["companies"]
             ),
-            charts=[*organisation_stats.charts(totals), initiative_stats.initiative_chart(counts)],
+            # A chart with nothing to count is left out, not shown empty.
+            charts=[
+                chart
+                for chart in [*organisation_stats.charts(totals), initiative_stats.initiative_chart(counts)]
+                if chart["rows"]
+            ],
             key_figures=initiative_stats.key_figure_comparisons(totals, counts),
             **kwargs,
         )
@@ -93,10 +108,59 @@ class AccessibilityView(TemplateView):
     template_name = "pages/accessibility.html"
 
 
+@require_safe
+def sitemap_section(request, section):
+    """One section of the sitemap (Django's view), made once per data version and page and then
+    served from a file (core/downloads.py): any number of crawlers cost one rendering per change."""
+    page = request.GET.get("p", "1")
+    if section not in SITEMAPS or not (page.isascii() and page.isdigit()):
+        return sitemap(request, sitemaps=SITEMAPS, section=section)
+
+    def generate():
+        response = sitemap(request, sitemaps=SITEMAPS, section=section).render()
+        return [response.content]
+
+    try:
+        # The links are absolute: one file per address the site is reached at (ALLOWED_HOSTS).
+        where = f"{request.scheme}://{request.get_host()}"
+        body = cached_download("sitemap", f"{where}|{section}|{int(page)}", generate)
+    except Busy:
+        response = HttpResponse("This sitemap is being made; please try again shortly.", status=503)
+        response["Retry-After"] = "5"
+        return response
+    if hasattr(body, "read"):
+        response = FileResponse(body, content_type="application/xml")
+    else:
+        response = HttpResponse(b"".join(body), content_type="application/xml")
+    response["X-Robots-Tag"] = "noindex, noodp, noarchive"
+    return response
+
+
+# Error pages: JSON under the API, pages elsewhere (handlers named in hubdir/urls.py).
+
+
 def page_not_found(request, exception):
+    if is_api_request(request):
+        return api_error(404, "Not found.")
     return render(request, "404.html", status=404)
 
 
+def bad_request(request, exception):
+    if is_api_request(request):
+        return api_error(400, "Bad request.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if is_api_request(request):
+        return api_error(403, "You do not have permission to do this.")
+    return defaults.permission_denied(request, exception)
+
+
 def server_error(request):
+    if is_unavailable(sys.exc_info()[1]):
+        return service_unavailable(request)
+    if is_api_request(request):
+        return api_error(500, "Server error.")
     # Rendered without a request context: whatever broke must not break the error page too.
     return HttpResponseServerError(loader.get_template("500.html").render())

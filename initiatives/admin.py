@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.db.models import Count
 from simple_history.admin import SimpleHistoryAdmin
 
-from organisations.admin import PublishingAdminMixin
-from organisations.models import Contact
+from core.images import ImageFilesAdminMixin
+from organisations.admin import ContactInline, PublishingAdminMixin, PublishingInlineMixin
 
+from .forms import InitiativeAdminForm
 from .models import Initiative, KeyFigure, Membership
 
 
@@ -17,26 +18,21 @@ class MembershipInline(admin.TabularInline):
     verbose_name_plural = "members"
 
 
-class ContactInline(admin.TabularInline):
-    model = Contact
-    fields = ["name", "job_title", "email", "phone", "is_public", "consent_recorded_on"]
-    extra = 0
-
-
-class KeyFigureInline(admin.TabularInline):
+class KeyFigureInline(PublishingInlineMixin, admin.TabularInline):
     model = KeyFigure
-    fields = ["value", "label", "source_name", "source_url", "as_of_label", "slug", "order"]
+    fields = ["value", "label", "source_name", "source_url", "as_of_label", "slug", "order", "status"]
     prepopulated_fields = {"slug": ["label"]}
     extra = 0
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(PublishingAdminMixin, SimpleHistoryAdmin):
+class InitiativeAdmin(PublishingAdminMixin, ImageFilesAdminMixin, SimpleHistoryAdmin):
+    form = InitiativeAdminForm
     list_display = ["name", "kind", "status", "member_count", "updated_at"]
     list_filter = ["status", "kind"]
     search_fields = ["name", "slug", "summary", "partners_text"]
     prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["hosts"]
+    autocomplete_fields = ["operator", "hosts"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [MembershipInline, ContactInline, KeyFigureInline]
     actions = ["publish", "archive"]
@@ -59,9 +55,10 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(KeyFigure)
-class KeyFigureAdmin(admin.ModelAdmin):
-    list_display = ["value", "label", "source_name", "as_of_label", "initiative", "order"]
-    list_filter = ["initiative"]
+class KeyFigureAdmin(PublishingAdminMixin, admin.ModelAdmin):
+    list_display = ["value", "label", "source_name", "as_of_label", "initiative", "status", "order"]
+    list_filter = ["status", "initiative"]
+    actions = ["publish", "archive"]
     search_fields = ["label", "value", "source_name"]
     list_select_related = ["initiative"]
     autocomplete_fields = ["initiative"]

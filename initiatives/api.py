@@ -27,7 +27,7 @@ class InitiativeViewSet(ReadOnlyModelViewSet):
     pagination_class = PagePagination
 
     def get_queryset(self):
-        return Initiative.objects.published().with_public_people()
+        return Initiative.objects.published().select_related("operator").with_public_people()
 
 
 @extend_schema_view(

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from core import dataversion
+from core import dataversion, images
 
 
 class InitiativesConfig(AppConfig):
@@ -15,3 +15,5 @@ class InitiativesConfig(AppConfig):
         dataversion.track_fingerprint(
             self.get_model("Initiative"), "slug", "name", "status", "kind", "summary"
         )
+        initiative = self.get_model("Initiative")
+        images.register(initiative, initiative.image_spec)

@@ -3,17 +3,24 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from core.fields import WebAddressField
+from core.images import ImageFilesModelMixin, ImageSpec
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 from core.validators import validate_http_url
+from organisations.models import Lifecycle
 
 
 class InitiativeQuerySet(PublishingQuerySet):
     def with_member_count(self):
-        """Each initiative with `member_count`, its published member organisations."""
+        """Each initiative with `member_count`, its published current member organisations (merged
+        and closed ones leave counts)."""
         return self.annotate(
             member_count=models.Count(
-                "memberships", filter=models.Q(memberships__organisation__status=Status.PUBLISHED)
+                "memberships",
+                filter=models.Q(
+                    memberships__organisation__status=Status.PUBLISHED,
+                    memberships__organisation__lifecycle=Lifecycle.CURRENT,
+                ),
             )
         )
 
@@ -32,7 +39,7 @@ class InitiativeQuerySet(PublishingQuerySet):
         return self.with_public_hosts().prefetch_related(
             models.Prefetch(
                 "memberships",
-                queryset=Membership.objects.of_published_organisations()
+                queryset=Membership.objects.of_listed_organisations()
                 .select_related("organisation")
                 .order_by("organisation__name"),
                 to_attr="public_memberships",
@@ -44,7 +51,7 @@ class InitiativeManager(NaturalKeyManager.from_queryset(InitiativeQuerySet)):
     pass
 
 
-class Initiative(models.Model):
+class Initiative(ImageFilesModelMixin, models.Model):
     class Kind(models.TextChoices):
         INNOVATION_HUB = "innovation_hub", "Innovation hub"
         RESEARCH_PARTNERSHIP = "research_partnership", "Research partnership"
@@ -60,8 +67,17 @@ class Initiative(models.Model):
     summary = models.CharField(max_length=400, blank=True)
     description = models.TextField(blank=True)
     website = WebAddressField(max_length=500, blank=True, validators=[validate_http_url])
+    # Set only through core/images.py (re-encoded, generated names): see `image_spec`.
     logo = models.ImageField(upload_to="initiative-logos/", blank=True)
     location = models.CharField(max_length=300, blank=True)
+    operator = models.ForeignKey(
+        "organisations.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="operated_initiatives",
+        help_text="The organisation that runs it, where a source says so. Its page lists this initiative.",
+    )
     hosts = models.ManyToManyField(
         "organisations.Organisation", blank=True, related_name="hosted_initiatives"
     )
@@ -79,6 +95,7 @@ class Initiative(models.Model):
 
     objects = InitiativeManager()
     history = HistoricalRecords()
+    image_spec = ImageSpec(field="logo", folder="initiative-logos")
 
     class Meta:
         ordering = ["name"]
@@ -87,6 +104,10 @@ class Initiative(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=Status.values), name="initiative_status_valid"
             ),
+        ]
+        indexes = [
+            # The media view asks whether a published entry uses an image (core/images.py).
+            models.Index(fields=["logo"], name="initiative_logo_idx", condition=~models.Q(logo="")),
         ]
 
     def __str__(self):
@@ -109,19 +130,25 @@ class MembershipQuerySet(models.QuerySet):
     def of_published_organisations(self):
         return self.filter(organisation__status=Status.PUBLISHED)
 
+    def of_listed_organisations(self):
+        """Memberships of published current organisations: those an initiative's page lists."""
+        return self.of_published_organisations().filter(organisation__lifecycle=Lifecycle.CURRENT)
+
 
 class MembershipManager(models.Manager.from_queryset(MembershipQuerySet)):
     def get_by_natural_key(self, organisation_slug, initiative_slug):
         return self.get(organisation__slug=organisation_slug, initiative__slug=initiative_slug)
 
 
-class KeyFigureQuerySet(models.QuerySet):
+class KeyFigureQuerySet(PublishingQuerySet):
     def public(self):
-        """Figures about the ecosystem as their sources report them; none tied to an unpublished
-        initiative."""
-        return self.filter(
-            models.Q(initiative__isnull=True) | models.Q(initiative__status=Status.PUBLISHED)
-        ).select_related("initiative")
+        """Published figures about the ecosystem as their sources report them; none tied to an
+        unpublished initiative."""
+        return (
+            self.published()
+            .filter(models.Q(initiative__isnull=True) | models.Q(initiative__status=Status.PUBLISHED))
+            .select_related("initiative")
+        )
 
 
 class KeyFigureManager(NaturalKeyManager.from_queryset(KeyFigureQuerySet)):
@@ -182,11 +209,20 @@ class KeyFigure(models.Model):
     )
     slug = models.SlugField(max_length=100, unique=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # Published by default so that the figures fixture loads as its sources state; the back office
+    # starts a figure an Editor adds as a draft that waits for a Publisher (initiatives/admin.py).
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PUBLISHED)
 
     objects = KeyFigureManager()
 
     class Meta:
         ordering = ["order", "pk"]
+        permissions = [("publish_keyfigure", "Can publish key figures")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="keyfigure_status_valid"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.value} {self.label}"

@@ -22,6 +22,9 @@ class InitiativeSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
     website = serializers.CharField(read_only=True)
     source_url = serializers.CharField(read_only=True)
     logo = serializers.SerializerMethodField()
+    operator = serializers.SerializerMethodField(
+        help_text="The published organisation that runs it, if known."
+    )
     hosts = OrganisationLinkSerializer(
         many=True, read_only=True, source="public_hosts", help_text="Published organisations only."
     )
@@ -42,6 +45,7 @@ class InitiativeSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
             "website",
             "logo",
             "location",
+            "operator",
             "hosts",
             "partners_text",
             "members",
@@ -52,6 +56,13 @@ class InitiativeSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
 
     def get_html_url(self, initiative) -> str:
         return self.absolute(initiative.get_absolute_url())
+
+    @extend_schema_field(OrganisationLinkSerializer(allow_null=True))
+    def get_operator(self, initiative):
+        operator = initiative.operator
+        if operator is None or operator.status != Status.PUBLISHED:
+            return None
+        return OrganisationLinkSerializer(operator, context=self.context).data
 
     @extend_schema_field(NULLABLE_URL)
     def get_logo(self, initiative):

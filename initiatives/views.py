@@ -16,17 +16,19 @@ class InitiativeDetailView(DetailView):
     context_object_name = "initiative"
 
     def get_queryset(self):
-        return Initiative.objects.published().with_public_people()
+        return Initiative.objects.published().select_related("operator").with_public_people()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         initiative = self.object
         memberships, hosts = initiative.public_memberships, initiative.public_hosts
+        operator = initiative.operator
         context.update(
+            operator=operator if operator and operator.is_public else None,
             hosts=hosts_with_roles(hosts, memberships),
             member_groups=members_by_role(memberships, hosts=hosts),
             member_count=len(memberships),
-            key_figures=list(initiative.key_figures.all()),
+            key_figures=list(initiative.key_figures.published()),
             contacts=list(initiative.contacts.public()),
         )
         return context

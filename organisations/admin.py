@@ -8,21 +8,26 @@ django-simple-history records who made it and when.
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
-from django.utils import timezone
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
+
+from core.images import ImageFilesAdminMixin
 
 # The moderation queue's admin lives in its own module; importing it registers it.
 from . import admin_submissions, duplicates, services  # noqa: F401
 from .admin_candidates import OpenRegisterFlagFilter, RegisterCountsMixin
 from .admin_import import OrganisationImportExportMixin
-from .forms import OrganisationAdminForm
+from .forms import OrganisationAdminForm, RecordCheckForm
 from .models import (
     CareSetting,
     Contact,
@@ -32,16 +37,36 @@ from .models import (
     Sector,
     Status,
     Synonym,
+    Verification,
 )
 from .permissions import can_erase_contacts, can_publish
+
+MAX_CHECKS_AT_ONCE = 100
 
 
 def counted(count, singular, plural=None):
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
+def has_status(model):
+    return any(field.name == "status" for field in model._meta.concrete_fields)
+
+
+def hold_for_publisher(obj, *, adding, changed_fields):
+    """An Editor's save of a publishable entry: a new one starts as a draft, an existing one keeps
+    its stored status (also when reverting to a historical version, which carries its own), and a
+    contact the Editor makes public goes back to draft until a Publisher publishes it."""
+    if adding:
+        obj.status = Status.DRAFT
+        return
+    obj.status = type(obj).objects.filter(pk=obj.pk).values_list("status", flat=True).get()
+    if "is_public" in changed_fields and getattr(obj, "is_public", False):
+        obj.status = Status.DRAFT
+
+
 class PublishingAdminMixin:
-    """Publish and archive actions and the status rule shared by organisations and initiatives."""
+    """Publish and archive actions and the status rule shared by every publishable model
+    (organisations, initiatives, contacts, key figures), for the entry and for its inline rows."""
 
     def has_publish_permission(self, request):
         return can_publish(request.user, self.model)
@@ -54,12 +79,19 @@ class PublishingAdminMixin:
 
     def save_model(self, request, obj, form, change):
         if not can_publish(request.user, self.model):
-            # Also covers reverting to a historical version, which carries its own status.
-            if change:
-                obj.status = type(obj).objects.filter(pk=obj.pk).values_list("status", flat=True).get()
-            else:
-                obj.status = Status.DRAFT
+            hold_for_publisher(obj, adding=not change, changed_fields=form.changed_data)
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        model = formset.model
+        if has_status(model) and not can_publish(request.user, model):
+            deleted = set(map(id, formset.deleted_forms))
+            for row in formset.forms:
+                if row.has_changed() and id(row) not in deleted:
+                    hold_for_publisher(
+                        row.instance, adding=row.instance._state.adding, changed_fields=row.changed_data
+                    )
+        super().save_formset(request, form, formset, change)
 
     def _set_status(self, request, queryset, status, verb):
         opts = self.model._meta
@@ -68,7 +100,7 @@ class PublishingAdminMixin:
             if obj.status == status:
                 unchanged += 1
                 continue
-            if status == Status.PUBLISHED and getattr(obj, "merged_into_id", None):
+            if status == Status.PUBLISHED and getattr(obj, "is_merged_duplicate", False):
                 refused += 1
                 continue
             obj.status = status
@@ -156,27 +188,46 @@ class SynonymAdmin(admin.ModelAdmin):
 
 
 class VerificationFilter(admin.SimpleListFilter):
+    """Stale, never verified or recently verified, each with how many entries it holds."""
+
     title = "verification"
     parameter_name = "verification"
 
+    def choices_with_counts(self):
+        months = settings.VERIFICATION_STALE_MONTHS
+        entries = Organisation.objects
+        return [
+            ("stale", f"Stale: last checked over {months} months ago", entries.stale()),
+            ("never", "Never checked", entries.never_verified()),
+            ("recent", f"Checked in the last {months} months", entries.recently_verified()),
+        ]
+
     def lookups(self, request, model_admin):
         return [
-            ("stale", "Stale (not verified in 12 months, or never)"),
-            ("old", "Verified over 12 months ago"),
-            ("never", "Never verified"),
-            ("recent", "Verified in the last 12 months"),
+            (value, f"{label} ({queryset.count():,})")
+            for value, label, queryset in self.choices_with_counts()
         ]
 
     def queryset(self, request, queryset):
-        stale = Organisation.objects.stale()
         if self.value() == "stale":
-            return queryset.filter(pk__in=stale.values("pk"))
-        if self.value() == "old":
-            return queryset.filter(pk__in=stale.filter(last_verified_on__isnull=False).values("pk"))
+            return queryset.stale()
         if self.value() == "never":
-            return queryset.filter(last_verified_on__isnull=True)
+            return queryset.never_verified()
         if self.value() == "recent":
-            return queryset.filter(last_verified_on__isnull=False).exclude(pk__in=stale.values("pk"))
+            return queryset.recently_verified()
+        return queryset
+
+
+class LifecycleFilter(admin.SimpleListFilter):
+    title = "lifecycle"
+    parameter_name = "lifecycle"
+
+    def lookups(self, request, model_admin):
+        return Organisation.Lifecycle.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Organisation.Lifecycle.values:
+            return queryset.filter(lifecycle=self.value())
         return queryset
 
 
@@ -193,9 +244,19 @@ class LikelyDuplicateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ContactInline(admin.TabularInline):
+class PublishingInlineMixin:
+    """Inline rows with a status (contacts, key figures): only a Publisher sets it."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not can_publish(request.user, self.model):
+            fields.append("status")
+        return fields
+
+
+class ContactInline(PublishingInlineMixin, admin.TabularInline):
     model = Contact
-    fields = ["name", "job_title", "email", "phone", "is_public", "consent_recorded_on"]
+    fields = ["name", "job_title", "email", "phone", "is_public", "consent_recorded_on", "status"]
     extra = 0
 
 
@@ -238,21 +299,26 @@ class KeepOneForm(forms.Form):
 
 @admin.register(Organisation)
 class OrganisationAdmin(
-    RegisterCountsMixin, OrganisationImportExportMixin, PublishingAdminMixin, SimpleHistoryAdmin
+    RegisterCountsMixin,
+    OrganisationImportExportMixin,
+    PublishingAdminMixin,
+    ImageFilesAdminMixin,
+    SimpleHistoryAdmin,
 ):
-    # Logo uploads are checked with Pillow, re-encoded and thumbnailed (organisations.images).
+    # Logo uploads are checked, re-encoded and thumbnailed by core/images.py.
     form = OrganisationAdminForm
     list_display = [
         "name",
         "organisation_type",
         "status",
+        "lifecycle",
         "local_authority",
-        "parent",
         "last_verified_on",
         "updated_at",
     ]
     list_filter = [
         "status",
+        LifecycleFilter,
         "organisation_type",
         VerificationFilter,
         LikelyDuplicateFilter,
@@ -263,18 +329,45 @@ class OrganisationAdmin(
         "sectors",
         "is_demo",
     ]
-    search_fields = ["name", "alternative_names", "slug", "companies_house_number", "ods_code", "website"]
-    list_select_related = ["parent"]
+    search_fields = [
+        "name",
+        "legal_name",
+        "alternative_names",
+        "slug",
+        "companies_house_number",
+        "ods_code",
+        "website",
+    ]
     list_per_page = 50
     show_full_result_count = False
     date_hierarchy = "created_at"
     prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["parent", "sectors", "care_settings", "regulatory_marks"]
-    readonly_fields = ["merged_into", "postcode_district", "published_at", "created_at", "updated_at"]
+    autocomplete_fields = ["parent", "merged_into", "sectors", "care_settings", "regulatory_marks"]
+    readonly_fields = [
+        "postcode_district",
+        "last_verified_on",
+        "recorded_checks",
+        "published_at",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [ContactInline, MembershipInline]
-    actions = ["publish", "archive", "mark_verified_today", "merge"]
+    actions = ["publish", "archive", "record_check", "merge"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "alternative_names", "organisation_type", "status", "parent"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "legal_name",
+                    "alternative_names",
+                    "organisation_type",
+                    "status",
+                    "parent",
+                ]
+            },
+        ),
         ("Profile", {"fields": ["summary", "description", "website", "email", "phone", "logo"]}),
         ("Place", {"fields": ["address_line", "town", "local_authority", "postcode", "postcode_district"]}),
         (
@@ -293,19 +386,68 @@ class OrganisationAdmin(
             },
         ),
         (
+            "Merged or closed",
+            {
+                "fields": ["lifecycle", "merged_into", "successor_text", "ended_year"],
+                "description": "Merged and closed organisations keep their page, with a banner, "
+                "but leave counts and the default list.",
+            },
+        ),
+        (
             "Curation",
             {
                 "fields": [
                     "source_url",
                     "last_verified_on",
-                    "merged_into",
+                    "recorded_checks",
                     "published_at",
                     "created_at",
                     "updated_at",
-                ]
+                ],
+                "description": "“Last verified” follows the checks recorded with “Record a check”.",
             },
         ),
     ]
+
+    @admin.display(description="Checks")
+    def recorded_checks(self, obj):
+        """Who checked the entry, when and how: written only by “Record a check”, so it stays true."""
+        checks = obj.verifications.select_related("checked_by")[:10] if obj.pk else []
+        if not checks:
+            return "None recorded yet."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} — {}{}{}</li>",
+                (
+                    (
+                        f"{check.checked_on:%d %B %Y}",
+                        check.get_method_display(),
+                        f" by {check.checked_by}" if check.checked_by else "",
+                        f": {check.note}" if check.note else "",
+                    )
+                    for check in checks
+                ),
+            ),
+        )
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "<int:object_id>/record-check/",
+                self.admin_site.admin_view(self.record_check_view),
+                name=f"{prefix}_record_check",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # The duplicate check needs the admin site to link the entries it finds.
+        form.admin_site_name = self.admin_site.name
+        return form
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -319,7 +461,7 @@ class OrganisationAdmin(
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
         obj = self.get_object(request, object_id)
-        if obj is not None and not obj.merged_into_id:
+        if obj is not None and not obj.is_merged_duplicate:
             extra_context["likely_twins"] = [
                 {
                     "organisation": twin,
@@ -330,22 +472,82 @@ class OrganisationAdmin(
             ]
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description="Mark selected organisations as verified today", permissions=["change"])
-    def mark_verified_today(self, request, queryset):
-        today = timezone.localdate()
-        changed = unchanged = 0
-        for obj in queryset.iterator(chunk_size=500):
-            if obj.last_verified_on == today:
-                unchanged += 1
-                continue
-            obj.last_verified_on = today
-            obj._history_user = request.user
-            obj.save()
-            changed += 1
-        message = f"Marked {counted(changed, 'organisation')} as verified today"
-        if unchanged:
-            message += f"; {unchanged} {'was' if unchanged == 1 else 'were'} already verified today"
-        self.message_user(request, message + ".", messages.SUCCESS if changed else messages.WARNING)
+    @admin.action(description="Publish selected organisations", permissions=["publish"])
+    def publish(self, request, queryset):
+        """Publish, but first show any selected entry that looks like a duplicate, with its likely
+        twins, and publish only once the publisher confirms (all of them, or only the others)."""
+        if request.POST.get("duplicates_confirmed") != "yes":
+            flagged = duplicates.twins_of_many(queryset.exclude(status=Status.PUBLISHED))
+            if flagged:
+                return self._confirm_publishing(request, queryset, flagged)
+        return super().publish(request, queryset)
+
+    def _confirm_publishing(self, request, queryset, flagged):
+        flagged_ids = {organisation.pk for organisation, _twins in flagged}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Publish likely duplicates?",
+            "opts": self.model._meta,
+            "flagged": flagged,
+            "selected_ids": list(queryset.values_list("pk", flat=True)),
+            "others": list(queryset.exclude(pk__in=flagged_ids).values_list("pk", flat=True)),
+            # "Select all" across pages is passed on as such, not as every id.
+            "select_across": request.POST.get("select_across") == "1",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/organisations/organisation/publish_duplicates.html", context)
+
+    @admin.action(description="Record a check of the selected organisations", permissions=["change"])
+    def record_check(self, request, queryset):
+        selected = list(queryset[: MAX_CHECKS_AT_ONCE + 1])
+        if len(selected) > MAX_CHECKS_AT_ONCE:
+            # A check means looking at each entry: nobody checks more than this in one go.
+            self.message_user(
+                request,
+                f"Select at most {MAX_CHECKS_AT_ONCE} organisations to record a check of.",
+                messages.ERROR,
+            )
+            return None
+        form = RecordCheckForm(request.POST if request.POST.get("post") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            for organisation in selected:
+                services.verification_record(
+                    organisation=organisation, user=request.user, **form.cleaned_data
+                )
+            method = Verification.Method(form.cleaned_data["method"]).label.lower()
+            self.message_user(
+                request,
+                f"Recorded a check ({method}) of {counted(len(selected), 'organisation')}.",
+                messages.SUCCESS,
+            )
+            return None
+        return self._record_check_page(request, form, selected=selected)
+
+    def record_check_view(self, request, object_id):
+        organisation = get_object_or_404(Organisation, pk=object_id)
+        if not self.has_change_permission(request, organisation):
+            raise PermissionDenied
+        form = RecordCheckForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            check = services.verification_record(
+                organisation=organisation, user=request.user, **form.cleaned_data
+            )
+            self.message_user(request, f"Recorded: {check}.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:organisations_organisation_change", args=[object_id]))
+        return self._record_check_page(request, form, selected=[organisation], single=True)
+
+    def _record_check_page(self, request, form, *, selected, single=False):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Record a check",
+            "opts": self.model._meta,
+            "form": form,
+            "selected": selected,
+            "single": single,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "stale_months": settings.VERIFICATION_STALE_MONTHS,
+        }
+        return TemplateResponse(request, "admin/organisations/organisation/record_check.html", context)
 
     @admin.action(description="Merge a duplicate into another organisation", permissions=["publish"])
     def merge(self, request, queryset):
@@ -430,13 +632,13 @@ class OrganisationSlugRedirectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "job_title", "owner", "is_public", "consent_recorded_on", "updated_at"]
-    list_filter = ["is_public"]
+class ContactAdmin(PublishingAdminMixin, SimpleHistoryAdmin):
+    list_display = ["name", "job_title", "owner", "is_public", "status", "consent_recorded_on", "updated_at"]
+    list_filter = ["status", "is_public"]
     search_fields = ["name", "email", "organisation__name", "initiative__name"]
     list_select_related = ["organisation", "initiative"]
     autocomplete_fields = ["organisation", "initiative"]
-    actions = ["erase"]
+    actions = ["publish", "archive", "erase"]
 
     @admin.display(description="Organisation or initiative")
     def owner(self, obj):

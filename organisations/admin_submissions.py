@@ -8,20 +8,25 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from . import duplicates
 from .forms import SuggestUpdateForm
 from .models import Organisation, Sector, Status, Submission
 
 # What a visitor may propose is what a reviewer may apply.
 REVIEWABLE_FIELDS = SuggestUpdateForm.PROPOSED_FIELDS
 
+# Fields whose suggested values could make the entry a twin of another.
+IDENTIFYING_FIELDS = ("name", "website", "alternative_names")
+
 
 def _field_label(field):
     return Organisation._meta.get_field(field).verbose_name.capitalize()
 
 
-def _display(field, value):
+def _display(field, value, sector_names):
     if field == "sectors":
-        return ", ".join(value) if value else ""
+        # Sectors are proposed by slug; a reviewer reads their names (a retired one keeps its slug).
+        return ", ".join(sorted(sector_names.get(slug, slug) for slug in value or []))
     if field == "employees_band" and value:
         return dict(Organisation.EmployeesBand.choices).get(value, value)
     return "" if value is None else str(value)
@@ -127,6 +132,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     def comparison(self, submission):
         proposed = submission.proposed
         organisation = submission.organisation
+        sector_names = dict(Sector.objects.values_list("slug", "name")) if "sectors" in proposed else {}
         rows = []
         for field in REVIEWABLE_FIELDS:
             if field not in proposed:
@@ -136,12 +142,26 @@ class SubmissionAdmin(admin.ModelAdmin):
                 {
                     "field": field,
                     "label": _field_label(field),
-                    "current": _display(field, current),
-                    "proposed": _display(field, proposed[field]),
+                    "current": _display(field, current, sector_names),
+                    "proposed": _display(field, proposed[field], sector_names),
                     "differs": current != proposed[field],
                 }
             )
         return rows
+
+    @staticmethod
+    def possible_duplicates(submission):
+        """[(organisation, reason)]: entries the suggested organisation (or the suggested names and
+        website of an existing one) may repeat."""
+        proposed = submission.proposed
+        if submission.kind == Submission.Kind.UPDATE and not any(f in proposed for f in IDENTIFYING_FIELDS):
+            return []
+        organisation = submission.organisation
+        probe = Organisation(pk=submission.organisation_id)
+        for field in (*IDENTIFYING_FIELDS, "legal_name", "companies_house_number"):
+            current = getattr(organisation, field) if organisation else ""
+            setattr(probe, field, proposed.get(field) or current)
+        return duplicates.likely_twins(probe) if probe.name else []
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         submission = self.get_object(request, object_id)
@@ -171,6 +191,9 @@ class SubmissionAdmin(admin.ModelAdmin):
             "original": submission,
             "submission": submission,
             "rows": self.comparison(submission),
+            "possible_duplicates": self.possible_duplicates(submission)
+            if submission.state == "pending"
+            else [],
             "is_pending": submission.state == Submission.State.PENDING,
             "can_change": self.has_change_permission(request, submission),
             "error_messages": error.messages if error else [],

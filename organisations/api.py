@@ -1,9 +1,9 @@
 """The organisations part of the read-only JSON API (ARCHITECTURE.md §8)."""
 
 import re
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
@@ -25,43 +25,53 @@ def parse_modified_after(raw):
     """An aware datetime from ISO 8601 (a date means its first instant, here), or a 400."""
     # An unencoded "+01:00" arrives as " 01:00".
     value = ISO_OFFSET_WITH_SPACE.sub(r"\1+\2", raw.strip())
-    try:
-        moment = parse_datetime(value)
-        if moment is None:
-            day = parse_date(value)
-            moment = datetime.combine(day, time.min) if day else None
-    except ValueError:
-        moment = None
+    moment = None
+    # Python's ISO parser stops at a NUL byte and ignores what follows it.
+    if value.isprintable():
+        try:
+            moment = parse_datetime(value)
+            if moment is None:
+                day = parse_date(value)
+                moment = datetime.combine(day, time.min) if day else None
+        except ValueError:
+            moment = None
     if moment is None:
         raise ParameterError(
             "modified_after", "must be an ISO 8601 date or date-time, such as 2025-01-31T09:00:00Z."
         )
-    if timezone.is_naive(moment):
-        try:
+    try:
+        if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
-        except (ValueError, OverflowError):
-            raise ParameterError("modified_after", "is outside the supported range of dates.") from None
-    return moment
+        # In UTC: the database accepts offsets up to ±15:59 only, ISO 8601 up to ±23:59.
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ParameterError("modified_after", "is outside the supported range of dates.") from None
 
 
 def removed_since(moment):
-    """Organisations once public that were archived, unpublished, merged or deleted at/after `moment`."""
+    """Slugs that were public and stopped being public at or after `moment`: archived, unpublished,
+    merged, deleted or renamed. Each slug once, as it was while public, with the last time it
+    stopped; none that is public again, and none that never was (a draft's slug must not leak)."""
     history = Organisation.history.model
+    changed = history.objects.filter(history_date__gte=moment).values("id")
     rows = (
-        history.objects.filter(history_date__gte=moment)
-        .filter(Q(history_type="-") | ~Q(status=Status.PUBLISHED))
-        # Never published means never public: a draft's slug must not leak here.
-        .filter(id__in=history.objects.filter(status=Status.PUBLISHED).values("id"))
-        .exclude(id__in=Organisation.objects.published().values("id"))
-        .order_by("id", "-history_date")
-        .values_list("id", "slug", "history_date")
+        history.objects.filter(id__in=changed)
+        .order_by("id", "history_date", "history_id")
+        .values_list("id", "slug", "status", "history_type", "history_date")
     )
-    latest = {}
-    for pk, slug, removed_at in rows.iterator(chunk_size=2000):
-        latest.setdefault(pk, (slug, removed_at))
+    removed, entry, public_slug = {}, None, None
+    for pk, slug, status, change, when in rows.iterator(chunk_size=2000):
+        if pk != entry:
+            entry, public_slug = pk, None
+        public = change != "-" and status == Status.PUBLISHED
+        if public_slug is not None and (not public or slug != public_slug) and when >= moment:
+            removed[public_slug] = max(when, removed.get(public_slug, when))
+        public_slug = slug if public else None
+    live = set(Organisation.objects.published().filter(slug__in=removed).values_list("slug", flat=True))
     return [
-        {"slug": slug, "removed_at": removed_at}
-        for slug, removed_at in sorted(latest.values(), key=lambda item: (item[1], item[0]))
+        {"slug": slug, "removed_at": when}
+        for slug, when in sorted(removed.items(), key=lambda item: (item[1], item[0]))
+        if slug not in live
     ]
 
 
@@ -70,8 +80,10 @@ MODIFIED_AFTER = OpenApiParameter(
     OpenApiTypes.DATETIME,
     description=(
         "ISO 8601 date or date-time, inclusive: only organisations updated at or after it, and under "
-        "`removed` those archived, unpublished, merged or deleted since then. A date means its first "
-        "instant in UK time; a date-time without an offset is UK time."
+        "`removed` the slugs that stopped being public since then (archived, unpublished, merged, "
+        "deleted or renamed). A date means its first instant in UK time; a date-time without an "
+        "offset is UK time. Organisations that merged or closed stay published but leave the "
+        "default list: add `former=1` to follow them too."
     ),
 )
 
@@ -99,8 +111,9 @@ FACET_SCHEMA = {
 REMOVED_SCHEMA = {
     "type": "array",
     "description": (
-        "With `modified_after`: organisations archived, unpublished, merged or deleted at or after that "
-        "instant (empty otherwise). Remove them from your copy."
+        "With `modified_after`: each slug that was public and stopped being public at or after that "
+        "instant (archived, unpublished, merged, deleted, or renamed to a new slug), once, with the "
+        "last time it stopped (empty otherwise). Remove them from your copy."
     ),
     "items": {
         "type": "object",
@@ -166,7 +179,7 @@ class OrganisationViewSet(ReadOnlyModelViewSet):
 
     def get_queryset(self):
         published = Organisation.objects.published()
-        queryset = published.select_related("parent").prefetch_related(
+        queryset = published.select_related("parent", "merged_into").prefetch_related(
             "sectors", "care_settings", "regulatory_marks", published.public_memberships()
         )
         if self.action == "retrieve":

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.db import connections
 from django.db.models.signals import post_migrate
 
-from core import dataversion
+from core import dataversion, images
 
 from . import search
 from .search import ddl
@@ -31,6 +31,7 @@ class OrganisationsConfig(AppConfig):
         # Inserts, edits, publishing and (through history rows) deletes of organisations move these;
         # relations change with a save of the organisation, as in the admin and the CSV import.
         organisation = self.get_model("Organisation")
+        images.register(organisation, organisation.image_spec)
         dataversion.track_latest(organisation, "id")
         dataversion.track_latest(organisation, "updated_at")
         dataversion.track_latest(organisation.history.model, "history_id")

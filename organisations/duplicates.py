@@ -1,7 +1,7 @@
 """Likely duplicate organisations, for the admin filter and the change-form warning.
 
-Two entries are likely twins when they share a Companies House number, a website host, or a name
-whose similarity is at least NAME_THRESHOLD once legal and NHS suffixes, punctuation and case are
+Two entries are likely twins when they share a Companies House number, a website host, a name, registered
+name or alternative name (one entry's "HSCIC" is another's name), or a name whose similarity is at least NAME_THRESHOLD once legal and NHS suffixes, punctuation and case are
 ignored. Name similarity is the Jaccard index of word trigrams (as PostgreSQL's pg_trgm computes
 it), taken over the whole name and over its distinctive words (not places, not words such as
 "university" or "healthcare"), whichever is lower. So "Leeds Teaching Hospitals NHS Trust" and
@@ -17,7 +17,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from django.db import connections
@@ -26,7 +26,7 @@ from django.db.models.expressions import RawSQL
 
 from core.dataversion import cached
 
-from .models import Organisation
+from .models import Lifecycle, Organisation
 
 NAME_THRESHOLD = 0.6
 
@@ -165,6 +165,7 @@ class Reason:
     COMPANIES_HOUSE = "same Companies House number"
     WEBSITE = "same website"
     NAME = "similar name"
+    OTHER_NAME = "same alternative or registered name"
 
 
 @dataclass(frozen=True)
@@ -176,12 +177,31 @@ class Entry:
     website: str = ""
     companies_house_number: str = ""
     parent_id: int | None = None
+    legal_name: str = ""
+    alternative_names: str = ""
 
-    FIELDS = ("pk", "name", "website", "companies_house_number", "parent_id")
+    FIELDS = (
+        "pk",
+        "name",
+        "website",
+        "companies_house_number",
+        "parent_id",
+        "legal_name",
+        "alternative_names",
+    )
 
     @classmethod
-    def from_organisation(cls, organisation):
-        return cls(*(getattr(organisation, field) for field in cls.FIELDS))
+    def from_organisation(cls, organisation, *, pk=None):
+        """The organisation's entry; `pk` stands in for the id of one not saved yet."""
+        entry = cls(*(getattr(organisation, field) for field in cls.FIELDS))
+        return entry if pk is None else replace(entry, pk=pk)
+
+    def other_name_keys(self):
+        """Its registered name and alternative names, each in the compact form of Name.compact."""
+        if not (self.legal_name or self.alternative_names):
+            return set()
+        names = [self.legal_name, *self.alternative_names.split(";")]
+        return {key for key in (clean_name(name).replace(" ", "") for name in names) if len(key) >= 3}
 
 
 def clean_name(name):
@@ -299,9 +319,44 @@ def find_duplicates(entries, *, threshold=NAME_THRESHOLD):
                         continue
                     pair(a, b, reason)
 
-    for a, b in _similar_name_pairs(entries, threshold):
+    names = [Name(entry.name) for entry in entries]
+    for a, b in _similar_name_pairs(entries, names, threshold):
         pair(a, b, Reason.NAME)
+    for a, b in _shared_name_pairs(entries, names):
+        pair(a, b, Reason.OTHER_NAME)
     return dict(found)
+
+
+SHARED_NAME_LIMIT = 20
+
+
+def _shared_name_pairs(entries, names):
+    """Entries where one's registered or alternative name is another's name, registered name or
+    alternative name, once cleaned: "HSCIC" beside an entry known as HSCIC, "Smartgate Solutions"
+    beside its trading name. Names equal to names are the similar-name pass's; few entries carry
+    other names, so only the names matching one of those are grouped."""
+    by_key = defaultdict(list)
+    for entry in entries:
+        for key in entry.other_name_keys():
+            by_key[key].append(entry)
+    if not by_key:
+        return
+    for entry, name in zip(entries, names, strict=True):
+        if name.compact in by_key:
+            by_key[name.compact].append(entry)
+    seen = set()
+    for group in by_key.values():
+        group = list({entry.pk: entry for entry in group}.values())
+        if len(group) > SHARED_NAME_LIMIT:
+            # A name this many entries carry tells none of them apart.
+            continue
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                # An unsaved entry (a form's, a suggestion's) has no pk: a set, not an ordered pair.
+                key = frozenset((a.pk, b.pk))
+                if key not in seen:
+                    seen.add(key)
+                    yield a, b
 
 
 # Blocks larger than this are compared by sorted neighbourhood: each name with the next WINDOW names.
@@ -309,13 +364,12 @@ BLOCK_LIMIT = 200
 WINDOW = 8
 
 
-def _similar_name_pairs(entries, threshold):
+def _similar_name_pairs(entries, names, threshold):
     """Pairs of entries with similar names, comparing only names that share a block.
 
     A name's blocks are the first four letters of each distinctive word (of each word when it has
     none): a twin has the same distinctive words, give or take a typo, so it shares a block. Names
     that differ only in spacing are caught by their compact form."""
-    names = [Name(entry.name) for entry in entries]
     blocks = defaultdict(list)
     for i, name in enumerate(names):
         if not name.compact:
@@ -346,8 +400,10 @@ def _similar_name_pairs(entries, threshold):
 
 
 def _candidate_entries(queryset):
-    # Entries already merged away are resolved, whatever they look like.
-    return (Entry(*row) for row in queryset.filter(merged_into__isnull=True).values_list(*Entry.FIELDS))
+    # Duplicate entries already merged away are resolved, whatever they look like. An organisation
+    # that itself merged into another (lifecycle merged) is still an entry a new one may repeat.
+    merged_away = Q(merged_into__isnull=False, lifecycle=Lifecycle.CURRENT)
+    return (Entry(*row) for row in queryset.exclude(merged_away).values_list(*Entry.FIELDS))
 
 
 def likely_duplicate_map():
@@ -384,11 +440,15 @@ def likely_twins(organisation):
     host = website_key(me.website)
     if host:
         query |= Q(website__icontains=host.split("/", 1)[0])
-    for word in clean_name(me.name).split():
-        query |= Q(name__icontains=word[:4])
+    for name in {me.name, me.legal_name, *me.alternative_names.split(";")}:
+        for word in clean_name(name).split():
+            query |= Q(name__icontains=word[:4]) | Q(legal_name__icontains=word[:4])
+            query |= Q(alternative_names__icontains=word[:4])
     if not query:
         return []
-    others = Organisation.objects.filter(query).exclude(pk=organisation.pk)
+    others = Organisation.objects.filter(query)
+    if organisation.pk:
+        others = others.exclude(pk=organisation.pk)
     candidates = list(_candidate_entries(others))
     matches = find_duplicates([me, *candidates]).get(me.pk, {})
     if not matches:
@@ -396,3 +456,41 @@ def likely_twins(organisation):
     by_pk = Organisation.objects.in_bulk(list(matches))
     twins = [(by_pk[pk], reason) for pk, reason in matches.items() if pk in by_pk]
     return sorted(twins, key=lambda twin: twin[0].name.lower())
+
+
+def twins_of_many(queryset):
+    """[(organisation, [(twin, reason), …])] for each organisation of `queryset` that has likely twins
+    anywhere in the directory, by name; from likely_duplicate_map(), so any number is cheap."""
+    found = likely_duplicate_map()
+    ids = [pk for pk in queryset.values_list("pk", flat=True) if pk in found]
+    if not ids:
+        return []
+    by_pk = Organisation.objects.in_bulk([*ids, *(other for pk in ids for other in found[pk])])
+    flagged = []
+    for pk in ids:
+        twins = [(by_pk[other], reason) for other, reason in found[pk].items() if other in by_pk]
+        if pk in by_pk and twins:
+            flagged.append((by_pk[pk], sorted(twins, key=lambda twin: twin[0].name.lower())))
+    return sorted(flagged, key=lambda item: item[0].name.lower())
+
+
+def twins_of_new_rows(entries):
+    """{entry pk: [(twin, reason)]} for entries not in the directory yet (an import's new rows, each
+    with a negative stand-in pk): the organisations they may repeat, and the other new rows (as their
+    entries). One pass over the directory, whatever the number of rows."""
+    entries = list(entries)
+    if not entries:
+        return {}
+    found = find_duplicates([*_candidate_entries(Organisation.objects.all()), *entries])
+    new = {entry.pk: entry for entry in entries}
+    existing_ids = {other for entry in entries for other in found.get(entry.pk, {}) if other not in new}
+    by_pk = Organisation.objects.in_bulk(list(existing_ids))
+    twins = {}
+    for entry in entries:
+        matches = [
+            (by_pk.get(other) or new.get(other), reason) for other, reason in found.get(entry.pk, {}).items()
+        ]
+        matches = [(twin, reason) for twin, reason in matches if twin is not None]
+        if matches:
+            twins[entry.pk] = sorted(matches, key=lambda match: match[0].name.lower())
+    return twins

@@ -106,6 +106,11 @@ class OrganisationFilter(django_filters.FilterSet):
     hq_leeds = django_filters.ChoiceFilter(
         method="filter_hq_leeds", choices=[("1", "Headquartered in Leeds")], label="Headquarters"
     )
+    former = django_filters.ChoiceFilter(
+        method="filter_former",
+        choices=[("1", "Include merged and closed organisations")],
+        label="Former organisations",
+    )
     founded_min = YearFilter(
         field_name="founded_year", lookup_expr="gte", min_value=1800, max_value=2100, label="Founded from"
     )
@@ -121,6 +126,9 @@ class OrganisationFilter(django_filters.FilterSet):
         fields = []
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, strict=None):
+        # Always bound: the rule that leaves merged and closed organisations out runs on bound data.
+        if data is None:
+            data = QueryDict()
         if queryset is None:
             queryset = Organisation.objects.published()
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -233,18 +241,28 @@ class OrganisationFilter(django_filters.FilterSet):
     def filter_hq_leeds(self, queryset, name, value):
         return queryset.filter(headquartered_in_leeds=True)
 
+    def filter_former(self, queryset, name, value):
+        # Merged and closed organisations are left out, or not, once by `filter_queryset`.
+        return queryset
+
     def filter_sort(self, queryset, name, value):
         # Ordering is applied once, after every filter, by `filter_queryset`.
         return queryset
 
     def filter_queryset(self, queryset, exclude=()):
-        """The filtered queryset in the requested order; `exclude` leaves out some filters (for facets)."""
-        for name, value in self.form.cleaned_data.items():
+        """The filtered queryset in the requested order; `exclude` leaves out some filters (for facets).
+
+        Merged and closed organisations stay out of the list unless the visitor searches (a search
+        finds them, labelled on their card) or asks for them with `former=1`."""
+        cleaned = self.form.cleaned_data
+        if not (cleaned.get("q") or cleaned.get("former")):
+            queryset = queryset.current()
+        for name, value in cleaned.items():
             if name not in exclude:
                 queryset = self.filters[name].filter(queryset, value)
         if exclude:
             return queryset
-        return queryset.order_by(*self.ordering())
+        return queryset.order_by(*self.ordering(queryset))
 
     def queryset_without(self, *names):
         """The queryset with every active filter except `names`, unordered: what facets count over."""
@@ -270,10 +288,14 @@ class OrganisationFilter(django_filters.FilterSet):
             return "name"
         return requested or ("relevance" if self.search_query else "name")
 
-    def ordering(self):
+    def ordering(self, queryset=None):
         by_name = [Lower("name"), "pk"]
+        rank = queryset.query.annotations.get("search_rank") if queryset is not None else None
+        # A query with no searchable word ranks every row with the same constant, which PostgreSQL
+        # refuses to ORDER BY: the rank is left out of the order.
+        by_rank = [] if isinstance(rank, Value) else [F("search_rank").desc(nulls_last=True)]
         return {
-            "relevance": [F("search_rank").desc(nulls_last=True), *by_name],
+            "relevance": [*by_rank, *by_name],
             "name": by_name,
             "-founded": [F("founded_year").desc(nulls_last=True), *by_name],
             "founded": [F("founded_year").asc(nulls_last=True), *by_name],

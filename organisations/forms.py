@@ -1,81 +1,137 @@
-"""Forms: the admin's organisation form (logo checks) and the public suggestion forms."""
+"""Forms: the admin's organisation form (its logo through core/images.py, a duplicate check, a
+two-line summary with a count), the form recording a check, and the public suggestion forms."""
 
 from django import forms
 from django.contrib.admin.widgets import AdminFileWidget
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from core import validators
+from core.images import ImageFormMixin
 
-from .images import (
-    LOGO_FIELDS,
-    MAX_LOGO_BYTES,
-    current_logo_names,
-    delete_logo_files,
-    process_logo,
-    write_logo_files,
-)
-from .models import Organisation, Sector
+from . import duplicates
+from .models import Organisation, Sector, Status, Verification
 
-LOGO_ACCEPT = "image/png,image/jpeg,image/webp"
+SUMMARY_MAX_LENGTH = Organisation._meta.get_field("summary").max_length
 
 
-class LogoFormMixin:
-    """For a ModelForm of Organisation: the logo is judged by its content (images.process_logo),
-    re-encoded and stored under a generated name with its thumbnails; replacing or clearing it
-    deletes the old files once the organisation is saved."""
+class LogoPreviewWidget(AdminFileWidget):
+    """The admin's file input, with the current logo shown above it (contained, as the site shows it)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "logo" in self.fields:
-            # A plain file field: Pillow checks happen once, in clean_logo, with our own messages.
-            self.fields["logo"] = forms.FileField(
-                required=False,
-                label="Logo",
-                widget=AdminFileWidget(attrs={"accept": LOGO_ACCEPT}),
-                help_text=f"PNG, JPEG or WebP, at most {MAX_LOGO_BYTES // (1024 * 1024)} MB and 25 megapixels.",
-            )
-        self._processed_logo = None
-        self._stored_logo = {f: getattr(self.instance, f).name or "" for f in LOGO_FIELDS}
-        self._old_logo_files = []
-
-    def clean_logo(self):
-        logo = self.cleaned_data.get("logo")
-        if isinstance(logo, UploadedFile):
-            self._processed_logo = process_logo(logo)
-        return logo
-
-    def _post_clean(self):
-        super()._post_clean()
-        # construct_instance() put the raw upload on the instance: only the re-encoded copy is kept.
-        for field_name, name in self._stored_logo.items():
-            setattr(self.instance, field_name, name)
-
-    def save(self, commit=True):
-        if "logo" in self.changed_data and not self.errors:
-            if self._processed_logo is not None:
-                self._old_logo_files = current_logo_names(self.instance)
-                for field_name, name in write_logo_files(self._processed_logo).items():
-                    setattr(self.instance, field_name, name)
-            elif self.cleaned_data.get("logo") is False:
-                self._old_logo_files = current_logo_names(self.instance)
-                for field_name in LOGO_FIELDS:
-                    setattr(self.instance, field_name, "")
-        return super().save(commit=commit)
-
-    def _save_m2m(self):
-        # Runs after the organisation row is saved, in both save() and the admin's commit=False flow.
-        super()._save_m2m()
-        if self._old_logo_files:
-            delete_logo_files(self._old_logo_files)
-            self._old_logo_files = []
+    def render(self, name, value, attrs=None, renderer=None):
+        field = super().render(name, value, attrs, renderer)
+        if not self.is_initial(value):
+            return field
+        return format_html(
+            '<p class="logo-preview"><img src="{}" alt="The current logo"></p>{}', value.url, field
+        )
 
 
-class OrganisationAdminForm(LogoFormMixin, forms.ModelForm):
+class SummaryWidget(forms.Textarea):
+    """Two lines to write one line in, with a live count of the characters left (static/js/admin.js)."""
+
+    def __init__(self, max_length):
+        super().__init__(attrs={"rows": 2, "maxlength": max_length, "data-character-count": max_length})
+
+    class Media:
+        js = ["js/admin.js"]
+
+
+class DuplicateCheckMixin:
+    """For the organisation admin form: adding an entry, or publishing one, that looks like a
+    duplicate of another entry is refused until the curator ticks “not a duplicate” (rendered by
+    the change form's template, beside the list of likely twins with links)."""
+
+    CONFIRM_FIELD = "confirm_not_duplicate"
+    admin_site_name = "admin"
+    likely_twins = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        if self._needs_duplicate_check(cleaned):
+            self.likely_twins = duplicates.likely_twins(self._probe(cleaned))
+            if self.likely_twins and self.data.get(self.CONFIRM_FIELD) != "yes":
+                raise ValidationError(self._duplicate_message(), code="likely_duplicate")
+        return cleaned
+
+    def _needs_duplicate_check(self, cleaned):
+        if self.instance.pk is None:
+            return True
+        publishing = cleaned.get("status") == Status.PUBLISHED
+        return publishing and self.initial.get("status") != Status.PUBLISHED
+
+    def _probe(self, cleaned):
+        """An unsaved copy of the entry with the submitted names and identifiers."""
+        probe = Organisation(pk=self.instance.pk)
+        for field in duplicates.Entry.FIELDS[1:]:
+            name = field.removesuffix("_id")
+            value = cleaned[name].pk if field == "parent_id" and cleaned.get(name) else cleaned.get(name)
+            setattr(probe, field, value if name in cleaned else getattr(self.instance, field))
+        probe.normalise_identifiers()
+        return probe
+
+    def _duplicate_message(self):
+        links = format_html_join(
+            ", ",
+            '<a href="{}" target="_blank">{}</a> ({})',
+            (
+                (
+                    reverse(f"{self.admin_site_name}:organisations_organisation_change", args=[twin.pk]),
+                    twin,
+                    reason,
+                )
+                for twin, reason in self.likely_twins
+            ),
+        )
+        return format_html(
+            "This looks like a duplicate of {}. Check before saving; if it is a different organisation, "
+            "tick “Not a duplicate” below and save again.",
+            links,
+        )
+
+
+class OrganisationAdminForm(DuplicateCheckMixin, ImageFormMixin, forms.ModelForm):
+    # Logo uploads are checked, re-encoded and thumbnailed by core/images.py.
+    image_spec = Organisation.image_spec
+
     class Meta:
         model = Organisation
         # The admin passes its own field list (fieldsets); this is only the default.
         fields = "__all__"  # noqa: DJ007
+        widgets = {"summary": SummaryWidget(max_length=SUMMARY_MAX_LENGTH)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        logo = self.fields.get(self.image_spec.field)
+        if logo is not None:
+            logo.widget = LogoPreviewWidget(attrs=logo.widget.attrs)
+
+
+class RecordCheckForm(forms.Form):
+    """How a curator checked an entry; the check is recorded with their name and the date."""
+
+    method = forms.ChoiceField(
+        label="How was it checked?", choices=Verification.Method.choices, widget=forms.RadioSelect
+    )
+    checked_on = forms.DateField(
+        label="Checked on",
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Today, unless the check was made earlier.",
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What was checked or confirmed, and where (never public).",
+    )
+
+    def clean_checked_on(self):
+        checked_on = self.cleaned_data["checked_on"]
+        if checked_on > timezone.localdate():
+            raise ValidationError("A check cannot be in the future.")
+        return checked_on
 
 
 # --- Public suggestions ---------------------------------------------------------------------------------
@@ -150,7 +206,10 @@ class SuggestOrganisationForm(HoneypotMixin, SubmitterFields):
     name = forms.CharField(label="Organisation name", max_length=200)
     website = _website_field()
     summary = forms.CharField(
-        label="What it does, in one line", max_length=300, required=False, widget=forms.TextInput
+        label="What it does, in one line",
+        max_length=SUMMARY_MAX_LENGTH,
+        required=False,
+        widget=forms.TextInput,
     )
     sectors = _sector_field()
     town = forms.CharField(max_length=100, required=False)
@@ -187,7 +246,7 @@ class SuggestUpdateForm(HoneypotMixin, SubmitterFields):
     alternative_names = forms.CharField(
         max_length=500, required=False, help_text="Acronyms and former names, separated by semicolons."
     )
-    summary = forms.CharField(label="One-line summary", max_length=300, required=False)
+    summary = forms.CharField(label="One-line summary", max_length=SUMMARY_MAX_LENGTH, required=False)
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
     website = _website_field()
     email = forms.EmailField(label="Organisation's public email address", required=False)

@@ -1,7 +1,9 @@
+import re
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import Prefetch
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -10,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from core import validators
 from core.fields import WebAddressField
+from core.images import ImageFilesModelMixin, ImageSpec
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 
@@ -32,15 +35,29 @@ class SearchDocumentField(SearchVectorField):
         return "TextField"
 
 
+class Lifecycle(models.TextChoices):
+    """Whether the organisation itself still exists: apart from the publishing `status`, which says
+    whether the directory shows its entry."""
+
+    CURRENT = "current", "Current"
+    MERGED = "merged", "Merged"
+    CLOSED = "closed", "Closed"
+
+
 class ReferenceQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
     def with_published_count(self):
-        """Each row with `organisation_count`, how many published organisations carry it."""
+        """Each row with `organisation_count`, how many published current organisations carry it
+        (merged and closed ones leave counts, as they leave the default list)."""
         return self.annotate(
             organisation_count=models.Count(
-                "organisations", filter=models.Q(organisations__status=Status.PUBLISHED)
+                "organisations",
+                filter=models.Q(
+                    organisations__status=Status.PUBLISHED,
+                    organisations__lifecycle=Lifecycle.CURRENT,
+                ),
             )
         )
 
@@ -94,13 +111,48 @@ class RegulatoryMark(ReferenceModel):
     pass
 
 
+def stale_cutoff(months=None):
+    """The earliest verification date that is not stale."""
+    months = settings.VERIFICATION_STALE_MONTHS if months is None else months
+    today = timezone.localdate()
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    month += 1
+    # The same day of the month, or the month's last day when it has no such day (31 → 30).
+    for day in (today.day, 30, 29, 28):
+        try:
+            return today.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("every month has a 28th")
+
+
 class OrganisationQuerySet(PublishingQuerySet):
     def demo(self):
         return self.filter(is_demo=True)
 
-    def stale(self, *, months=12):
-        cutoff = timezone.localdate() - timezone.timedelta(days=round(months * 30.44))
-        return self.filter(models.Q(last_verified_on__isnull=True) | models.Q(last_verified_on__lt=cutoff))
+    def current(self):
+        """Organisations that still exist: what counts, statistics and the default list show."""
+        return self.filter(lifecycle=Lifecycle.CURRENT)
+
+    def former(self):
+        """Merged and closed organisations: findable, but no longer counted."""
+        return self.exclude(lifecycle=Lifecycle.CURRENT)
+
+    def listed(self):
+        """What the public counts and the default list are made of: published and current."""
+        return self.published().current()
+
+    def stale(self, *, months=None):
+        """Entries last verified more than `months` (default: settings.VERIFICATION_STALE_MONTHS)
+        ago. An entry never verified is not stale but unverified (`never_verified()`): counting it
+        here would make "stale" mean every entry of a new directory."""
+        return self.filter(last_verified_on__lt=stale_cutoff(months))
+
+    def never_verified(self):
+        return self.filter(last_verified_on__isnull=True)
+
+    def recently_verified(self, *, months=None):
+        return self.filter(last_verified_on__gte=stale_cutoff(months))
 
     def public_memberships(self):
         """Prefetch of each organisation's memberships of published initiatives, as
@@ -115,8 +167,9 @@ class OrganisationQuerySet(PublishingQuerySet):
         )
 
     def with_card_relations(self):
-        """What a result card shows (sectors, published initiatives), in two queries for any page."""
-        return self.prefetch_related(
+        """What a result card shows (sectors, published initiatives, the successor of a merged
+        entry), in two queries for any page beside the page's own."""
+        return self.select_related("merged_into").prefetch_related(
             Prefetch("sectors", queryset=Sector.objects.order_by("name")), self.public_memberships()
         )
 
@@ -133,7 +186,7 @@ class OrganisationManager(NaturalKeyManager.from_queryset(OrganisationQuerySet))
     pass
 
 
-class Organisation(models.Model):
+class Organisation(ImageFilesModelMixin, models.Model):
     class Type(models.TextChoices):
         COMPANY = "company", "Company"
         NHS = "nhs", "NHS body"
@@ -150,6 +203,8 @@ class Organisation(models.Model):
         WAKEFIELD = "wakefield", "Wakefield"
         HARROGATE = "harrogate", "Harrogate"
         YORK = "york", "York"
+        CRAVEN = "craven", "Craven"
+        SELBY = "selby", "Selby"
         OTHER = "other", "Other"
 
     class EmployeesBand(models.TextChoices):
@@ -158,8 +213,15 @@ class Organisation(models.Model):
         MEDIUM = "medium", "Medium (50–249)"
         LARGE = "large", "Large (250+)"
 
-    name = models.CharField(max_length=200)
+    Lifecycle = Lifecycle
+
+    name = models.CharField(max_length=200, help_text="The name people use; headings show it.")
     slug = models.SlugField(max_length=200, unique=True, blank=True)
+    legal_name = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The registered name, only where it differs from the name: shown once as “Registered as …”.",
+    )
     alternative_names = models.CharField(
         max_length=500,
         blank=True,
@@ -170,14 +232,40 @@ class Organisation(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
-    merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    lifecycle = models.CharField(
+        max_length=10,
+        choices=Lifecycle.choices,
+        default=Lifecycle.CURRENT,
+        help_text="Whether the organisation still exists. Merged and closed entries stay findable "
+        "but leave counts and the default list.",
     )
-    summary = models.CharField(max_length=300, blank=True, help_text="One line.")
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+        help_text="The listed organisation it merged into (or, for a duplicate entry, the entry that replaced it).",
+    )
+    successor_text = models.CharField(
+        "successor (not listed)",
+        max_length=200,
+        blank=True,
+        help_text="What it merged into, when that is not an organisation in the directory.",
+    )
+    ended_year = models.PositiveSmallIntegerField(
+        "year it merged or closed",
+        null=True,
+        blank=True,
+        validators=[validators.validate_founded_year_floor, validators.NotInTheFutureYearValidator()],
+        help_text="Only where a source states it.",
+    )
+    summary = models.CharField(max_length=400, blank=True, help_text="One line, read on result cards.")
     description = models.TextField(blank=True)
     website = WebAddressField(max_length=500, blank=True, validators=[validators.validate_http_url])
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    # Set only through core/images.py (re-encoded, generated names): see `image_spec`.
     logo = models.ImageField(upload_to="logos/", blank=True)
     logo_thumbnail_small = models.ImageField(upload_to="logos/thumbs/", blank=True, editable=False)
     logo_thumbnail_large = models.ImageField(upload_to="logos/thumbs/", blank=True, editable=False)
@@ -213,6 +301,9 @@ class Organisation(models.Model):
 
     objects = OrganisationManager()
     history = HistoricalRecords(excluded_fields=["sector_names", "topic_names", "search_vector"])
+    image_spec = ImageSpec(
+        field="logo", folder="logos", thumbnails={"logo_thumbnail_small": 96, "logo_thumbnail_large": 320}
+    )
 
     class Meta:
         ordering = ["name"]
@@ -238,6 +329,25 @@ class Organisation(models.Model):
                 condition=~models.Q(merged_into=models.F("id")),
                 name="organisation_not_merged_into_itself",
             ),
+            models.CheckConstraint(
+                condition=models.Q(lifecycle__in=Lifecycle.values),
+                name="organisation_lifecycle_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(successor_text="") | models.Q(lifecycle=Lifecycle.MERGED),
+                name="organisation_successor_only_when_merged",
+                violation_error_message="Only a merged organisation has a successor.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_year__isnull=True)
+                | (
+                    models.Q(ended_year__gte=1800, ended_year__lte=2100)
+                    & ~models.Q(lifecycle=Lifecycle.CURRENT)
+                ),
+                name="organisation_ended_year_when_former",
+                violation_error_message="Only a merged or closed organisation has a year it ended, "
+                "between 1800 and 2100.",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "name"], name="org_status_name_idx"),
@@ -253,6 +363,8 @@ class Organisation(models.Model):
             models.Index(fields=["status", "-created_at"], name="org_status_created_idx"),
             models.Index(fields=["status", "founded_year"], name="org_status_founded_idx"),
             models.Index(fields=["updated_at"], name="org_updated_idx"),
+            # The media view asks whether a published entry uses an image (core/images.py).
+            models.Index(fields=["logo"], name="org_logo_idx", condition=~models.Q(logo="")),
         ]
 
     def __str__(self):
@@ -281,6 +393,52 @@ class Organisation(models.Model):
     @property
     def alternative_names_list(self):
         return [n.strip() for n in self.alternative_names.split(";") if n.strip()]
+
+    @property
+    def is_former(self):
+        return self.lifecycle != Lifecycle.CURRENT
+
+    @property
+    def is_merged_duplicate(self):
+        """A duplicate entry folded into another by a curator (services.organisation_merge), as
+        opposed to an organisation that itself merged into another."""
+        return bool(self.merged_into_id) and self.lifecycle == Lifecycle.CURRENT
+
+    @property
+    def successor_name(self):
+        return self.merged_into.name if self.merged_into_id else self.successor_text
+
+    @property
+    def former_label(self):
+        """ "Merged into NHS England", "Closed in 2019": what a merged or closed entry says of
+        itself; "" for a current one. A year only where one is recorded."""
+        if self.lifecycle == Lifecycle.MERGED:
+            label = f"Merged into {self.successor_name}" if self.successor_name else "Merged"
+        elif self.lifecycle == Lifecycle.CLOSED:
+            label = "Closed"
+        else:
+            return ""
+        return f"{label} in {self.ended_year}" if self.ended_year else label
+
+    def place_facts(self):
+        """[(term, [lines])] for the address, local authority and headquarters, saying each place
+        once: a town of "Leeds" is not repeated as the local authority, nor as the headquarters
+        (the address is then headed "Based in"). Unknown values, and "other", are left out."""
+        locality = " ".join(part for part in (self.town, self.postcode) if part)
+        address = [line for line in (self.address_line, locality) if line]
+        said = " ".join(address)
+        facts = []
+        if address:
+            in_leeds = self.headquartered_in_leeds and _names_place(said, "Leeds")
+            facts.append(("Based in" if in_leeds else "Address", address))
+        if self.local_authority and self.local_authority != self.LocalAuthority.OTHER:
+            authority = self.get_local_authority_display()
+            if not _names_place(said, authority):
+                facts.append(("Local authority", [authority]))
+                said = f"{said} {authority}"
+        if self.headquartered_in_leeds and not (address and _names_place(said, "Leeds")):
+            facts.append(("Headquarters", ["Leeds"]))
+        return facts
 
     NORMALISED_FIELDS = {
         "postcode": validators.normalise_postcode,
@@ -318,8 +476,34 @@ class Organisation(models.Model):
             errors["parent"] = ["An organisation cannot be its own parent."]
         if self.merged_into_id and self.pk and self.merged_into_id == self.pk:
             errors["merged_into"] = ["An organisation cannot be merged into itself."]
+        errors.update(self._lifecycle_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _lifecycle_errors(self):
+        errors = {}
+        if self.successor_text and self.lifecycle != Lifecycle.MERGED:
+            errors["successor_text"] = [
+                "Only a merged organisation has a successor: set the lifecycle to merged."
+            ]
+        elif self.successor_text and self.merged_into_id:
+            errors["successor_text"] = [
+                "The successor is listed: leave this empty when “merged into” is set."
+            ]
+        if self.ended_year and self.lifecycle == Lifecycle.CURRENT:
+            errors["ended_year"] = [
+                "A current organisation has not ended: set the lifecycle to merged or closed."
+            ]
+        elif self.ended_year and self.founded_year and self.ended_year < self.founded_year:
+            errors["ended_year"] = ["The year it ended is before the year it was founded."]
+        if self.merged_into_id and self.lifecycle == Lifecycle.CLOSED:
+            errors["merged_into"] = ["A closed organisation did not merge: set the lifecycle to merged."]
+        if self.merged_into_id and self.lifecycle == Lifecycle.CURRENT and self.status == Status.PUBLISHED:
+            # Only the merge action pairs merged_into with a current lifecycle, and it archives the entry.
+            errors["lifecycle"] = [
+                "An organisation merged into another is not current: set the lifecycle to merged."
+            ]
+        return errors
 
     def save(self, *args, **kwargs):
         self.name = self.name.strip()
@@ -366,6 +550,51 @@ class Organisation(models.Model):
 
     def public_contacts(self):
         return self.contacts.public()
+
+
+class VerificationMethod(models.TextChoices):
+    WEBSITE = "website", "Website checked"
+    ORGANISATION = "organisation", "Organisation confirmed"
+    REGISTER = "register", "Register checked"
+
+
+class Verification(models.Model):
+    """A curator's check that an entry is still right: who, when and how. The entry's
+    `last_verified_on` is the latest of them (services.verification_record)."""
+
+    Method = VerificationMethod
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="verifications")
+    checked_on = models.DateField(default=timezone.localdate)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    method = models.CharField("how", max_length=20, choices=Method.choices)
+    note = models.TextField(blank=True, help_text="What was checked or confirmed, and where. Never public.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-checked_on", "-pk"]
+        indexes = [
+            models.Index(fields=["organisation", "-checked_on"], name="verification_org_checked_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method__in=VerificationMethod.values),
+                name="verification_method_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.get_method_display().lower()} on {self.checked_on:%d %B %Y}"
+
+    def clean(self):
+        if self.checked_on and self.checked_on > timezone.localdate():
+            raise ValidationError({"checked_on": "A check cannot be in the future."})
+
+
+def _names_place(text, place):
+    return bool(re.search(rf"\b{re.escape(place)}\b", text, re.IGNORECASE))
 
 
 class SynonymManager(models.Manager):
@@ -480,10 +709,10 @@ class OrganisationSlugRedirect(models.Model):
         return f"{self.old_slug} → {self.organisation.slug}"
 
 
-class ContactQuerySet(models.QuerySet):
+class ContactQuerySet(PublishingQuerySet):
     def public(self):
-        """The only contacts that ever leave the back office."""
-        return self.filter(is_public=True, consent_recorded_on__isnull=False)
+        """The only contacts that ever leave the back office: listed with consent, and published."""
+        return self.published().filter(is_public=True, consent_recorded_on__isnull=False)
 
 
 class Contact(models.Model):
@@ -501,6 +730,15 @@ class Contact(models.Model):
         default=False, help_text="Shown on the public site. Needs recorded consent."
     )
     consent_recorded_on = models.DateField(null=True, blank=True)
+    # Published by default so that rows loaded as data (fixtures, a restore) stay as their source
+    # states; the back office starts an Editor's new contact, or one an Editor makes public, as a
+    # draft that waits for a Publisher (organisations/admin.py).
+    status = models.CharField(
+        max_length=20,
+        choices=Status.choices,
+        default=Status.PUBLISHED,
+        help_text="A contact is shown only once published (by a Publisher) and public with consent.",
+    )
     internal_notes = models.TextField(blank=True, help_text="Never shown outside the back office.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -524,7 +762,9 @@ class Contact(models.Model):
                 name="contact_public_needs_consent",
                 violation_error_message="A public contact needs the date their consent was recorded.",
             ),
+            models.CheckConstraint(condition=models.Q(status__in=Status.values), name="contact_status_valid"),
         ]
+        permissions = [("publish_contact", "Can publish contacts")]
 
     def __str__(self):
         return self.name
@@ -583,3 +823,52 @@ class Submission(models.Model):
     def __str__(self):
         target = self.organisation or self.proposed.get("name", "new organisation")
         return f"{self.get_kind_display()}: {target}"
+
+
+# Counters of windows that ended longer ago than this are deleted.
+RATE_LIMIT_COUNTER_KEPT = timezone.timedelta(days=1)
+
+
+class RateLimitCounterQuerySet(models.QuerySet):
+    def hit(self, group, client, window_start, increment):
+        """The count of `client`'s requests to `group` in the window, after this one when `increment`:
+        one atomic upsert, so that simultaneous requests in any worker each get their own number."""
+        if not increment:
+            counts = self.filter(group=group, client=client, window_start=window_start)
+            return counts.values_list("count", flat=True).first() or 0
+        connection = connections[self.db]
+        table, group_, client_, window_, count_ = map(
+            connection.ops.quote_name, [self.model._meta.db_table, "group", "client", "window_start", "count"]
+        )
+        # Only this model's quoted names are formatted in; the values are parameters.
+        upsert = f"INSERT INTO {table} ({group_}, {client_}, {window_}, {count_}) VALUES (%s, %s, %s, 1) ON CONFLICT ({group_}, {client_}, {window_}) DO UPDATE SET {count_} = {table}.{count_} + 1 RETURNING {count_}"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(upsert, [group, client, connection.ops.adapt_datetimefield_value(window_start)])
+            count = cursor.fetchone()[0]
+        if count == 1:
+            # A new window: forget the ones that ended long before it.
+            self.filter(window_start__lt=window_start - RATE_LIMIT_COUNTER_KEPT).delete()
+        return count
+
+
+class RateLimitCounter(models.Model):
+    """Requests counted per client and time window, for rate limits while no shared cache answers
+    (core/ratelimit.py). The client is a keyed hash of its address, never the address."""
+
+    group = models.CharField(max_length=40)
+    client = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    objects = RateLimitCounterQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "client", "window_start"], name="ratelimitcounter_unique_window"
+            ),
+        ]
+        indexes = [models.Index(fields=["window_start"], name="ratelimitcounter_window_idx")]
+
+    def __str__(self):
+        return f"{self.group}: {self.count} since {self.window_start:%Y-%m-%d %H:%M}"

@@ -12,7 +12,12 @@ from django.contrib.auth.models import Group, Permission
 EDITORS = "Editors"
 PUBLISHERS = "Publishers"
 # The migrations that grant the groups their rights, each with EDITOR_ and PUBLISHER_PERMISSIONS.
-GRANTING_MIGRATIONS = ["0003_curation", "0009_register_candidates", "0011_synonym_rights"]
+GRANTING_MIGRATIONS = [
+    "0003_curation",
+    "0009_register_candidates",
+    "0010_contact_status_and_rate_limit_counter",
+    "0014_synonym_rights",
+]
 
 
 def publish_permission(model=None):

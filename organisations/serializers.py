@@ -54,6 +54,9 @@ class OrganisationSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
     html_url = serializers.SerializerMethodField(help_text="The organisation's page on the directory.")
     alternative_names = serializers.SerializerMethodField()
     parent = serializers.SerializerMethodField()
+    successor = serializers.SerializerMethodField(
+        help_text="For a merged organisation, the published organisation it merged into."
+    )
     # Plain strings: these may be blank, which no "email"/"uri" format admits.
     website = serializers.CharField(read_only=True)
     email = serializers.CharField(read_only=True, help_text="The organisation's general address.")
@@ -80,8 +83,13 @@ class OrganisationSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
             "html_url",
             "slug",
             "name",
+            "legal_name",
             "alternative_names",
             "organisation_type",
+            "lifecycle",
+            "successor",
+            "successor_text",
+            "ended_year",
             "parent",
             "summary",
             "description",
@@ -123,6 +131,13 @@ class OrganisationSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
             return None
         return OrganisationLinkSerializer(parent, context=self.context).data
 
+    @extend_schema_field(OrganisationLinkSerializer(allow_null=True))
+    def get_successor(self, organisation):
+        successor = organisation.merged_into
+        if successor is None or not successor.is_public or not organisation.is_former:
+            return None
+        return OrganisationLinkSerializer(successor, context=self.context).data
+
     @extend_schema_field(NULLABLE_URL)
     def get_logo(self, organisation):
         image = organisation.logo_thumbnail_large or organisation.logo
@@ -144,7 +159,7 @@ class OrganisationDetailSerializer(OrganisationSerializer):
 
 class ReferenceSerializer(AbsoluteUrlMixin, serializers.ModelSerializer):
     organisation_count = serializers.IntegerField(
-        read_only=True, help_text="Published organisations with this value."
+        read_only=True, help_text="Published current (not merged or closed) organisations with this value."
     )
     organisations_url = serializers.SerializerMethodField(help_text="Those organisations in the API.")
 

@@ -6,8 +6,10 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
-from .models import Contact, Organisation, OrganisationSlugRedirect, Status, Submission
+from .models import Contact, Organisation, OrganisationSlugRedirect, Status, Submission, Verification
 
 # Filled on the surviving entry from the merged one when the survivor has no value.
 MERGE_FILL_FIELDS = [
@@ -129,6 +131,27 @@ def organisation_merge(*, source, target, user):
     # The old address keeps working: the public profile of `source` answers 301 to `target`.
     OrganisationSlugRedirect.objects.update_or_create(old_slug=source.slug, defaults={"organisation": target})
     return target
+
+
+@transaction.atomic
+def verification_record(*, organisation, user, method, note="", checked_on=None):
+    """Record that `user` checked `organisation` (how, when, with an optional note) and bring its
+    `last_verified_on` up to the latest check, through a saved, history-recorded change."""
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    check = Verification(
+        organisation=organisation,
+        checked_by=user,
+        method=method,
+        note=note,
+        checked_on=checked_on or timezone.localdate(),
+    )
+    check.full_clean()
+    check.save()
+    latest = organisation.verifications.aggregate(latest=Max("checked_on"))["latest"]
+    if organisation.last_verified_on is None or latest > organisation.last_verified_on:
+        organisation.last_verified_on = latest
+        _save(organisation, user, f"{check.get_method_display()} on {check.checked_on:%d %B %Y}")
+    return check
 
 
 def _phone_pattern(phone):

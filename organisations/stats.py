@@ -1,4 +1,5 @@
-"""The directory's own counts of published organisations, for /stats/ (ARCHITECTURE.md §5).
+"""The directory's own counts of published organisations, for /stats/ (ARCHITECTURE.md §5). Merged and
+closed organisations are not counted: the lists behind the numbers leave them out too.
 
 Each dimension is one grouped query over published organisations. Every row carries the link to the
 filtered list it counts, so that a number can always be checked against the entries behind it.
@@ -48,12 +49,12 @@ def reference_rows(model, parameter):
 
 
 def choice_rows(field, choices, parameter):
-    counts = Organisation.objects.published().counts_by(field)
+    counts = Organisation.objects.listed().counts_by(field)
     return [(label, counts.get(value, 0), list_url(**{parameter: value})) for value, label in choices]
 
 
 def decade_rows():
-    by_year = Organisation.objects.published().filter(founded_year__isnull=False).counts_by("founded_year")
+    by_year = Organisation.objects.listed().filter(founded_year__isnull=False).counts_by("founded_year")
     decades = {}
     for year, n in by_year.items():
         decade = year - year % 10
@@ -65,7 +66,7 @@ def decade_rows():
 
 
 def directory_totals():
-    return Organisation.objects.published().aggregate(
+    return Organisation.objects.listed().aggregate(
         organisations=Count("pk"),
         companies=Count("pk", filter=Q(organisation_type=Organisation.Type.COMPANY)),
         companies_hq_leeds=Count(

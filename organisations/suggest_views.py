@@ -7,12 +7,11 @@ from django.core.mail import send_mail
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.generic import FormView, TemplateView
-from django_ratelimit.core import is_ratelimited
 
-from core.client_ip import ratelimit_key
+from core import ratelimit
 
 from .forms import SuggestOrganisationForm, SuggestUpdateForm
-from .models import Organisation, Submission
+from .models import Organisation, RateLimitCounter, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +22,12 @@ SUGGESTION_RATE = "5/h"
 def over_limit(request, *, count):
     """Has this address used up its suggestions? With `count`, this one is counted in the same
     atomic step, so simultaneous posts cannot all slip under the limit."""
-    return is_ratelimited(
-        request, group="suggestions", key=ratelimit_key, rate=SUGGESTION_RATE, method="POST", increment=count
+    return ratelimit.over_limit(
+        request,
+        group="suggestions",
+        rate=SUGGESTION_RATE,
+        increment=count,
+        database_counter=RateLimitCounter.objects.hit,
     )
 
 

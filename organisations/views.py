@@ -133,6 +133,7 @@ def canonical_query(filterset, without=None):
 def option_labels(filterset, facets):
     labels = {facet: {o["value"]: o["label"] for o in options} for facet, options in facets.items()}
     labels["hq_leeds"] = {"1": "Headquartered in Leeds"}
+    labels["former"] = {"1": "Including merged and closed organisations"}
     return labels
 
 
@@ -145,6 +146,8 @@ def chip_label(filterset, labels, name, value):
         return f"Founded in or before {value}"
     if name == "hq_leeds":
         return "Headquartered in Leeds"
+    if name == "former":
+        return "Including merged and closed organisations"
     return f"{filterset.filters[name].label}: {labels.get(name, {}).get(value, value)}"
 
 
@@ -234,35 +237,37 @@ class OrganisationDetailView(DetailView):
         organisation = Organisation.objects.select_related("parent", "merged_into").filter(slug=slug).first()
         if organisation is None:
             moved = (
-                OrganisationSlugRedirect.objects.select_related("organisation").filter(old_slug=slug).first()
+                OrganisationSlugRedirect.objects.select_related("organisation__merged_into")
+                .filter(old_slug=slug)
+                .first()
             )
-            if moved and moved.organisation.status != Status.DRAFT:
-                return HttpResponsePermanentRedirect(moved.organisation.get_absolute_url())
-            raise Http404("No organisation at this address.")
-        successor = organisation.merged_into
-        if successor and successor.is_public and organisation.status != Status.DRAFT:
-            return HttpResponsePermanentRedirect(successor.get_absolute_url())
+            target = public_address(moved.organisation) if moved else None
+            if target is None:
+                raise Http404("No organisation at this address.")
+            return HttpResponsePermanentRedirect(target.get_absolute_url())
         if not organisation.is_public:
-            raise Http404("No organisation at this address.")
+            successor = public_address(organisation)
+            if successor is None:
+                raise Http404("No organisation at this address.")
+            return HttpResponsePermanentRedirect(successor.get_absolute_url())
         self.object = organisation
         return self.render_to_response(self.get_context_data(object=organisation))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         organisation = self.object
+        successor = organisation.merged_into
         context.update(
             sectors=list(organisation.sectors.order_by("name")),
             care_settings=list(organisation.care_settings.order_by("name")),
             regulatory_marks=list(organisation.regulatory_marks.order_by("name")),
             parent=organisation.parent if organisation.parent and organisation.parent.is_public else None,
+            successor=successor if successor and successor.is_public else None,
             children=list(organisation.children.published().order_by("name")),
-            memberships=list(
-                organisation.memberships.filter(initiative__status=Status.PUBLISHED)
-                .select_related("initiative")
-                .order_by("initiative__name")
-            ),
+            place_facts=organisation.place_facts(),
             contacts=list(organisation.public_contacts()),
             canonical_url=self.request.build_absolute_uri(organisation.get_absolute_url()),
+            **initiative_links(organisation),
         )
         context["json_ld"] = organisation_json_ld(
             organisation,
@@ -281,6 +286,33 @@ class OrganisationDetailView(DetailView):
         return context
 
 
+def initiative_links(organisation):
+    """The published initiatives an organisation runs, those it hosts, and those it belongs to, each
+    initiative listed once (under the first of these that applies)."""
+    runs = list(organisation.operated_initiatives.published().order_by("name"))
+    shown = {initiative.pk for initiative in runs}
+    hosts = [i for i in organisation.hosted_initiatives.published().order_by("name") if i.pk not in shown]
+    shown.update(initiative.pk for initiative in hosts)
+    memberships = (
+        organisation.memberships.filter(initiative__status=Status.PUBLISHED)
+        .exclude(initiative_id__in=sorted(shown))
+        .select_related("initiative")
+        .order_by("initiative__name")
+    )
+    return {"runs": runs, "hosts": hosts, "memberships": list(memberships)}
+
+
+def public_address(organisation):
+    """Where a link to `organisation` may lead: itself when published; its published successor when
+    it was merged (a draft never was public, so it leads nowhere); otherwise nowhere."""
+    if organisation.is_public:
+        return organisation
+    successor = organisation.merged_into
+    if organisation.status != Status.DRAFT and successor is not None and successor.is_public:
+        return successor
+    return None
+
+
 SCHEMA_TYPES = {
     Organisation.Type.NHS: "MedicalOrganization",
     Organisation.Type.UNIVERSITY: "CollegeOrUniversity",
@@ -297,12 +329,17 @@ def organisation_json_ld(organisation, *, request, sectors, parent):
         "url": request.build_absolute_uri(organisation.get_absolute_url()),
     }
     optional = {
+        "legalName": organisation.legal_name,
         "alternateName": organisation.alternative_names_list,
         "description": organisation.summary or organisation.description,
         "sameAs": [organisation.website] if organisation.website else [],
         "email": organisation.email,
         "telephone": organisation.phone,
         "foundingDate": str(organisation.founded_year) if organisation.founded_year else "",
+        # Only where a year is recorded: schema.org takes a year as an ISO 8601 date.
+        "dissolutionDate": str(organisation.ended_year)
+        if organisation.is_former and organisation.ended_year
+        else "",
         "logo": request.build_absolute_uri(organisation.logo.url) if organisation.logo else "",
         "knowsAbout": [sector.name for sector in sectors],
     }
@@ -338,7 +375,7 @@ class SectorDetailView(PaginatedCardsMixin, ListView):
 
     def get_queryset(self):
         self.sector = get_object_or_404(Sector, slug=self.kwargs["slug"])
-        organisations = Organisation.objects.published().filter(sectors=self.sector)
+        organisations = Organisation.objects.listed().filter(sectors=self.sector)
         if not self.sector.is_active and not organisations.exists():
             raise Http404("No sector at this address.")
         return organisations.with_card_relations().order_by(Lower("name"), "pk")

@@ -2,9 +2,11 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
+def _files_in_tmp(settings, tmp_path):
     # Uploaded logos never land in the working tree during tests.
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Nor does a download made for one test serve another.
+    settings.DOWNLOAD_CACHE_DIR = tmp_path / "downloads"
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+import hashlib
+
 import factory
 
 from initiatives.models import Initiative, KeyFigure, Membership
@@ -31,12 +33,20 @@ class RegulatoryMarkFactory(factory.django.DjangoModelFactory):
     slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
 
 
+def codeword(n):
+    """Twelve letters that differ from one n to the next: factory entries never look like duplicates
+    of each other (organisations.duplicates), as "Test Organisation 1" and "… 2" would."""
+    return "".join(
+        chr(ord("a") + int(digit, 16)) for digit in hashlib.sha256(str(n).encode()).hexdigest()[:12]
+    )
+
+
 class OrganisationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organisation
         skip_postgeneration_save = True
 
-    name = factory.Sequence(lambda n: f"Test Organisation {n}")
+    name = factory.Sequence(lambda n: f"Test Organisation {codeword(n).capitalize()}")
     organisation_type = Organisation.Type.COMPANY
     status = Status.PUBLISHED
     summary = "A test organisation."

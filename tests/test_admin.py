@@ -153,17 +153,6 @@ def test_publishing_a_merged_entry_is_refused(admin_client):
     assert merged.status == Status.ARCHIVED
 
 
-def test_mark_verified_today_reports_and_records_history(admin_client, superuser):
-    today = timezone.localdate()
-    stale = OrganisationFactory(last_verified_on=today.replace(year=today.year - 2))
-    fresh = OrganisationFactory(last_verified_on=today)
-    response = action(admin_client, Organisation, "mark_verified_today", [stale, fresh])
-    assert "Marked 1 organisation as verified today; 1 was already verified today." in messages_of(response)
-    stale.refresh_from_db()
-    assert stale.last_verified_on == today
-    assert stale.history.first().history_user == superuser
-
-
 def test_initiatives_publish_and_archive(admin_client):
     drafts = InitiativeFactory.create_batch(2, status=Status.DRAFT)
     response = action(admin_client, Initiative, "publish", drafts)
@@ -230,19 +219,3 @@ def test_slug_redirects_are_read_only(admin_client, one_of_each):
     assert response.status_code == 403
     redirect.refresh_from_db()
     assert redirect.old_slug == "pharmacy-2u"
-
-
-def test_the_verification_filter_separates_stale_never_and_recent(admin_client):
-    today = timezone.localdate()
-    recent = OrganisationFactory(last_verified_on=today)
-    old = OrganisationFactory(last_verified_on=today.replace(year=today.year - 2))
-    never = OrganisationFactory(last_verified_on=None)
-    url = reverse("admin:organisations_organisation_changelist")
-
-    def shown(value):
-        return {org.pk for org in admin_client.get(url, {"verification": value}).context["cl"].result_list}
-
-    assert shown("stale") == {old.pk, never.pk}
-    assert shown("old") == {old.pk}
-    assert shown("never") == {never.pk}
-    assert shown("recent") == {recent.pk}

@@ -12,7 +12,7 @@ from django.urls import path
 
 from initiatives.models import Membership
 from organisations.admin_import import OrganisationImportExportMixin, upload_dir
-from organisations.csv_io import CSV_COLUMNS, import_csv
+from organisations.csv import CSV_COLUMNS, import_csv
 from organisations.models import Organisation, OrganisationSlugRedirect, Status
 from tests.factories import (
     CareSettingFactory,
@@ -312,6 +312,16 @@ def test_a_row_with_the_wrong_number_of_cells_is_an_error():
     assert errors_of(result) == [(2, None, "This row has 3 cells but the header has 2 columns.")]
 
 
+def test_a_nul_character_is_an_error_of_its_cell_and_nothing_is_written():
+    result = run(b"name,town,summary\nAc\x00me,Leeds,\x00\nBeta,York,Fine\n")
+
+    assert errors_of(result) == [
+        (2, "name", "This cell contains a NUL character (an invisible 0x00); remove it."),
+        (2, "summary", "This cell contains a NUL character (an invisible 0x00); remove it."),
+    ]
+    assert Organisation.objects.count() == 0
+
+
 def test_a_dry_run_counts_but_writes_nothing():
     OrganisationFactory(name="Acme", slug="acme", town="Leeds")
 
@@ -393,7 +403,7 @@ def test_the_command_applies_the_named_users_role(tmp_path, editor):
 
 def test_the_header_lists_exactly_the_documented_columns():
     assert CSV_COLUMNS[0] == "name"
-    assert len(CSV_COLUMNS) == 26
+    assert len(CSV_COLUMNS) == 27
 
 
 # --- The admin: upload, preview, confirm; export of the filtered list --------------------------------
@@ -683,10 +693,10 @@ def test_on_postgresql_rows_travel_as_one_array_per_column():
 
 
 def test_an_import_with_debug_on_does_not_keep_the_sql_of_every_chunk(settings, monkeypatch):
-    from organisations import csv_io
+    from organisations.csv import reading
 
     settings.DEBUG = True
-    monkeypatch.setattr(csv_io, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(reading, "CHUNK_SIZE", 2)
     executed = []
 
     def count(execute, sql, params, many, context):

@@ -10,6 +10,7 @@ from organisations.duplicates import (
     name_similarity,
     website_key,
 )
+from organisations.models import Organisation, Submission
 from tests.factories import OrganisationFactory
 
 NOT_TWINS = [
@@ -165,3 +166,158 @@ def test_the_admin_filter_copes_with_more_flagged_rows_than_sqlite_takes_variabl
 
     assert response.status_code == 200
     assert [org.pk for org in response.context["cl"].result_list] == [avacta.pk]
+
+
+# --- Alternative and registered names ---------------------------------------------------------------
+
+
+def test_an_alternative_or_registered_name_matching_another_entry_makes_twins():
+    entries = [
+        Entry(1, "NHS Digital", alternative_names="HSCIC"),
+        Entry(2, "HSCIC"),
+        Entry(3, "Radar Healthcare", legal_name="Smartgate Solutions Ltd"),
+        Entry(4, "Smartgate Solutions"),
+        Entry(5, "EMIS", alternative_names="EMIS Health; EMIS Web"),
+        Entry(6, "Optum", alternative_names="EMIS Web"),
+    ]
+    found = find_duplicates(entries)
+    assert found[1] == {2: Reason.OTHER_NAME}
+    assert found[3] == {4: Reason.OTHER_NAME}
+    assert found[5] == {6: Reason.OTHER_NAME}
+
+
+def test_an_entry_is_never_its_own_twin_through_its_own_names():
+    assert find_duplicates([Entry(1, "Nexus", alternative_names="Nexus (University of Leeds)")]) == {}
+
+
+@pytest.mark.django_db
+def test_likely_twins_finds_an_entry_by_its_alternative_name():
+    digital = OrganisationFactory(name="NHS Digital", alternative_names="HSCIC", website="")
+    probe = OrganisationFactory.build(name="HSCIC", website="")
+    assert likely_twins(probe) == [(digital, Reason.OTHER_NAME)]
+
+
+# --- Stopped before they go live ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.org", "unused-pw"))
+    return client
+
+
+def add_form_data(**fields):
+    return {
+        "organisation_type": "company",
+        "status": "draft",
+        "lifecycle": "current",
+        "contacts-TOTAL_FORMS": 0,
+        "contacts-INITIAL_FORMS": 0,
+        "memberships-TOTAL_FORMS": 0,
+        "memberships-INITIAL_FORMS": 0,
+        **fields,
+    }
+
+
+@pytest.mark.django_db
+def test_the_add_form_warns_with_links_and_saves_only_once_confirmed(admin_client):
+    pharmacy = OrganisationFactory(name="Pharmacy2U", website="https://www.pharmacy2u.co.uk")
+    url = reverse("admin:organisations_organisation_add")
+    data = add_form_data(name="Pharmacy 2U", website="https://pharmacy2u.co.uk/")
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This looks like a duplicate of" in page
+    assert reverse("admin:organisations_organisation_change", args=[pharmacy.pk]) in page
+    assert 'name="confirm_not_duplicate"' in page
+    assert not Organisation.objects.filter(name="Pharmacy 2U").exists()
+
+    response = admin_client.post(url, {**data, "confirm_not_duplicate": "yes"})
+    assert response.status_code == 302
+    assert Organisation.objects.filter(name="Pharmacy 2U").exists()
+
+
+@pytest.mark.django_db
+def test_an_entry_with_no_twin_is_added_without_a_question(admin_client):
+    OrganisationFactory(name="Pharmacy2U", website="https://www.pharmacy2u.co.uk")
+    response = admin_client.post(
+        reverse("admin:organisations_organisation_add"),
+        add_form_data(name="Tunstall Healthcare", website="https://www.tunstall.co.uk"),
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_publishing_a_draft_twin_from_its_change_form_needs_the_confirmation(admin_client):
+    OrganisationFactory(name="Pharmacy2U", website="https://www.pharmacy2u.co.uk")
+    draft = OrganisationFactory(name="Online Chemist", status="draft", website="")
+    url = reverse("admin:organisations_organisation_change", args=[draft.pk])
+    data = add_form_data(
+        name=draft.name, slug=draft.slug, status="published", website="https://pharmacy2u.co.uk"
+    )
+
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "same website" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+    response = admin_client.post(url, {**data, "confirm_not_duplicate": "yes"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == "published"
+
+
+@pytest.mark.django_db
+def test_the_publish_action_asks_before_publishing_a_likely_duplicate(admin_client):
+    OrganisationFactory(name="Pharmacy2U", website="https://www.pharmacy2u.co.uk")
+    twin = OrganisationFactory(name="Pharmacy 2U", status="draft", website="")
+    other = OrganisationFactory(name="Tunstall Healthcare", status="draft", website="")
+    url = reverse("admin:organisations_organisation_changelist")
+    selection = {"action": "publish", "_selected_action": [twin.pk, other.pk]}
+
+    page = admin_client.post(url, selection)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "may already be in the directory" in text
+    assert reverse("admin:organisations_organisation_change", args=[twin.pk]) in text
+    assert "Publish anyway (2)" in text and "Publish only the 1 without a likely duplicate" in text
+    assert set(Organisation.objects.filter(status="published").values_list("name", flat=True)) == {
+        "Pharmacy2U"
+    }
+
+    admin_client.post(
+        url, {"action": "publish", "_selected_action": [other.pk], "duplicates_confirmed": "yes"}
+    )
+    other.refresh_from_db()
+    twin.refresh_from_db()
+    assert (other.status, twin.status) == ("published", "draft")
+
+    admin_client.post(url, {**selection, "duplicates_confirmed": "yes"})
+    twin.refresh_from_db()
+    assert twin.status == "published"
+
+
+@pytest.mark.django_db
+def test_a_suggested_organisation_shows_the_entry_it_may_duplicate(admin_client):
+    pharmacy = OrganisationFactory(name="Pharmacy2U")
+    submission = Submission.objects.create(
+        kind=Submission.Kind.NEW, proposed={"name": "Pharmacy 2U Ltd", "website": "https://example.org/p2u"}
+    )
+    page = admin_client.get(
+        reverse("admin:organisations_submission_change", args=[submission.pk])
+    ).content.decode()
+    assert "This organisation may already be in the directory" in page
+    assert reverse("admin:organisations_organisation_change", args=[pharmacy.pk]) in page
+
+
+@pytest.mark.django_db
+def test_a_merged_organisation_is_still_an_entry_a_new_one_may_repeat():
+    england = OrganisationFactory(name="NHS England", website="")
+    digital = OrganisationFactory(
+        name="NHS Digital", alternative_names="HSCIC", lifecycle="merged", merged_into=england, website=""
+    )
+    probe = OrganisationFactory.build(name="HSCIC", website="")
+    assert likely_twins(probe) == [(digital, Reason.OTHER_NAME)]

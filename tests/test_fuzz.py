@@ -107,10 +107,11 @@ class MarkupFromInput(HTMLParser):
 
 def assert_safe(response, sent):
     assert response.status_code < 500, (response.status_code, sent)
+    # Read to the end, as a client does: a streamed export is finished (and stored) when it is read.
+    body = b"".join(response.streaming_content) if response.streaming else response.content
     content_type = response.get("Content-Type", "")
     if "html" not in content_type:
         return
-    body = b"".join(response.streaming_content) if response.streaming else response.content
     parser = MarkupFromInput()
     parser.feed(body.decode("utf-8", "replace"))
     assert not parser.found, (parser.found, sent)

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
-from organisations.csv_io import import_csv
+from organisations.csv import import_csv
 from organisations.facets import facet_counts
 from organisations.filters import OrganisationFilter
 from organisations.models import Organisation, Sector, Status

@@ -276,14 +276,16 @@ def test_about_page_states_the_licence_and_lists_the_sources(client):
     assert "Savills blog" in page
 
 
-def test_privacy_page_explains_consent_removal_and_how_to_ask(client):
+def test_privacy_page_explains_consent_removal_and_how_to_ask(client, settings):
+    settings.DIRECTORY_DATA_PROTECTION_EMAIL = "privacy@example.org"
     page = text(client.get("/privacy/"))
     assert "consent" in page
     assert "remove" in page and "correct" in page
     assert "mailto:" in page
 
 
-def test_accessibility_statement_names_the_target_known_issues_and_how_to_report(client):
+def test_accessibility_statement_names_the_target_known_issues_and_how_to_report(client, settings):
+    settings.DIRECTORY_CONTACT_EMAIL = "directory@example.org"
     page = text(client.get("/accessibility/"))
     assert "WCAG" in page and "2.2" in page and "AA" in page
     assert "Known issues" in page

@@ -13,11 +13,15 @@ PROJECT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "x" * 20 + "-production-like-secret-key-with-enough-entropy-0123456789",
     "DJANGO_ALLOWED_HOSTS": "directory.example.org",
+    "DIRECTORY_OPERATOR_NAME": "Directory Operator Ltd",
+    "DIRECTORY_CONTACT_EMAIL": "directory@example.org",
 }
 
 
 def run_django(code, **env):
-    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    clean_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DIRECTORY_", "DATABASE_URL"))
+    }
     clean_env.update(env, DJANGO_SETTINGS_MODULE="hubdir.settings")
     return subprocess.run(
         [sys.executable, "-c", code], cwd=PROJECT, env=clean_env, capture_output=True, text=True, timeout=120
@@ -60,6 +64,18 @@ def test_check_deploy_passes_with_the_documented_environment():
         **PRODUCTION_ENV,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_warns_when_nobody_is_named_to_run_the_directory():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if not k.startswith("DIRECTORY_")}
+    result = run_django(
+        "from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])",
+        **env,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "hubdir.W001" in output and "hubdir.W002" in output and "hubdir.W003" in output
 
 
 def test_production_uses_hsts_secure_host_cookies_and_ssl_redirect():

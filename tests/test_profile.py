@@ -74,7 +74,8 @@ def test_the_profile_shows_every_public_field(client, organisation):
         "Digital health",
         "Hospital",
         "DTAC assessed",
-        "14 March 2025",
+        "Checked",
+        "March 2025",
         "https://example.org/acme-source",
     ]:
         assert value in page, value
@@ -215,3 +216,138 @@ def test_unpublished_entries_are_not_found(client, status):
 
 def test_an_unknown_slug_is_not_found(client):
     assert client.get("/organisations/no-such-organisation/").status_code == 404
+
+
+# --- Credible entries -----------------------------------------------------------------------------
+
+
+def facts(page):
+    """The key facts list as (term, value) pairs, tags stripped."""
+    block = page[page.index('<dl class="facts">') : page.index("</dl>", page.index('<dl class="facts">'))]
+    pairs = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", block, re.S)
+    return [(re.sub(r"<[^>]+>", "", t).strip(), re.sub(r"<[^>]+>", " ", d).strip()) for t, d in pairs]
+
+
+def test_the_legal_name_is_shown_once_as_registered_as_and_the_heading_uses_the_name(client):
+    OrganisationFactory(name="Radar Healthcare", legal_name="Smartgate Solutions Ltd")
+    page = text(client.get("/organisations/radar-healthcare/"))
+
+    assert '<h1 class="profile__name">Radar Healthcare</h1>' in page
+    assert "Registered as Smartgate Solutions Ltd" in page
+    body = page[page.index("<main") :]
+    assert body.count("Smartgate Solutions Ltd") == 1
+    assert json_ld(page)["legalName"] == "Smartgate Solutions Ltd"
+    assert "<title>Radar Healthcare — " in page
+
+
+def test_no_legal_name_means_no_registered_as_line(client, organisation):
+    page = text(client.get("/organisations/acme-health/"))
+    assert "Registered as" not in page
+    assert "legalName" not in json_ld(page)
+
+
+def test_a_place_is_said_once(client, organisation):
+    page = text(client.get("/organisations/acme-health/"))
+
+    assert ("Based in", "1 Park Row Leeds LS1 5AB") in facts(page)
+    assert [term for term, _value in facts(page)].count("Local authority") == 0
+    assert "Headquarters" not in [term for term, _value in facts(page)]
+    body = page[page.index("<main") :]
+    assert body.count(">Leeds<") == 0
+
+
+def test_a_local_authority_the_town_does_not_name_is_shown(client):
+    OrganisationFactory(
+        name="Locala", town="Batley", local_authority="kirklees", headquartered_in_leeds=False
+    )
+    pairs = facts(text(client.get("/organisations/locala/")))
+    assert ("Address", "Batley") in pairs
+    assert ("Local authority", "Kirklees") in pairs
+    assert "Headquarters" not in dict(pairs)
+
+
+def test_headquarters_in_leeds_is_said_when_the_address_does_not_say_leeds(client):
+    OrganisationFactory(
+        name="West Yorkshire Combined Authority",
+        town="West Yorkshire",
+        local_authority="other",
+        headquartered_in_leeds=True,
+    )
+    pairs = facts(text(client.get("/organisations/west-yorkshire-combined-authority/")))
+    assert ("Address", "West Yorkshire") in pairs
+    assert ("Headquarters", "Leeds") in pairs
+    # "Other" says nothing a visitor can use.
+    assert "Local authority" not in dict(pairs)
+
+
+def test_empty_fields_leave_no_placeholder(client):
+    OrganisationFactory(
+        name="Bare Minimum", summary="", town="", local_authority="", website="", last_verified_on=None
+    )
+    page = text(client.get("/organisations/bare-minimum/"))
+    pairs = facts(page)
+
+    assert pairs == []
+    for placeholder in ("Not yet checked", "Last checked", "Not known", "None", "—"):
+        assert placeholder not in page[page.index("<main") : page.index("</main>")], placeholder
+
+
+def test_the_check_is_shown_as_month_and_year(client, organisation):
+    page = text(client.get("/organisations/acme-health/"))
+    assert ("Checked", "March 2025") in facts(page)
+    assert '<time datetime="2025-03">' in page
+    assert "14 March" not in page
+
+
+def test_the_organisation_page_lists_what_it_runs_hosts_and_belongs_to_once_each(client):
+    university = OrganisationFactory(name="University of Leeds")
+    nexus = InitiativeFactory(name="Nexus", operator=university)
+    hub = InitiativeFactory(name="Health Tech Hub")
+    hub.hosts.add(university)
+    MembershipFactory(organisation=university, initiative=hub, role=Membership.Role.PARTNER)
+    MembershipFactory(organisation=university, initiative=nexus, role=Membership.Role.PARTNER)
+    network = InitiativeFactory(name="Academic Network")
+    MembershipFactory(organisation=university, initiative=network)
+    InitiativeFactory(name="Hidden Draft", operator=university, status=Status.DRAFT)
+
+    page = text(client.get("/organisations/university-of-leeds/"))
+    section = page[
+        page.index('id="initiatives-heading"') : page.index("</section>", page.index("initiatives-heading"))
+    ]
+
+    assert section.index("<h3>Runs</h3>") < section.index("Nexus") < section.index("<h3>Hosts</h3>")
+    assert section.index("<h3>Hosts</h3>") < section.index("Health Tech Hub") < section.index("Takes part in")
+    assert section.index("Takes part in") < section.index("Academic Network")
+    for name in ("Nexus", "Health Tech Hub", "Academic Network"):
+        assert section.count(f">{name}</a>") == 1, name
+    assert "Hidden Draft" not in page
+
+
+def test_the_initiative_page_links_the_organisation_that_runs_it(client):
+    nexus_organisation = OrganisationFactory(name="Nexus Leeds")
+    InitiativeFactory(name="Nexus", operator=nexus_organisation)
+    page = text(client.get("/initiatives/nexus/"))
+    assert '<dt>Run by</dt><dd><a href="/organisations/nexus-leeds/">Nexus Leeds</a></dd>' in page
+
+    nexus_organisation.status = Status.DRAFT
+    nexus_organisation.save()
+    assert "Run by" not in text(client.get("/initiatives/nexus/"))
+
+
+def test_a_card_shows_no_empty_town_and_no_empty_tag_list(client):
+    OrganisationFactory(name="Quiet Entry", town="", summary="")
+    page = text(client.get("/organisations/"))
+    card = page[page.index("Quiet Entry") : page.index("</article>", page.index("Quiet Entry"))]
+    assert "card__town" not in card
+    assert "card__summary" not in card
+    assert 'class="tags"' not in card
+
+
+def test_an_initiative_without_members_has_no_empty_members_section(client):
+    InitiativeFactory(name="Quiet Hub")
+    page = text(client.get("/initiatives/quiet-hub/"))
+    assert "members-heading" not in page
+    assert "No organisations in the directory" not in page
+    listing = text(client.get("/initiatives/"))
+    card = listing[listing.index("Quiet Hub") :]
+    assert "0 organisations" not in card

@@ -57,7 +57,7 @@ def test_an_editor_sees_no_publish_archive_merge_or_delete_actions(client, edito
     InitiativeFactory()
     client.force_login(editor)
     actions = dict(client.get(changelist(Organisation)).context["action_form"].fields["action"].choices)
-    assert "mark_verified_today" in actions
+    assert "record_check" in actions
     assert not {"publish", "archive", "merge", "delete_selected"} & set(actions)
     # An editor has no action at all on initiatives, so Django shows no action form.
     action_form = client.get(changelist(Initiative)).context["action_form"]
@@ -69,7 +69,7 @@ def test_a_publisher_sees_them(client, publisher):
     OrganisationFactory()
     client.force_login(publisher)
     actions = dict(client.get(changelist(Organisation)).context["action_form"].fields["action"].choices)
-    assert {"publish", "archive", "merge", "delete_selected", "mark_verified_today"} <= set(actions)
+    assert {"publish", "archive", "merge", "delete_selected", "record_check"} <= set(actions)
 
 
 def test_an_editor_posting_a_publish_action_changes_nothing(client, editor):
@@ -92,6 +92,7 @@ def test_an_editor_cannot_change_status_and_creates_drafts(client, editor):
             "slug": "videregen",
             "organisation_type": "company",
             "status": "published",
+            "lifecycle": "current",
             "contacts-TOTAL_FORMS": 0,
             "contacts-INITIAL_FORMS": 0,
             "memberships-TOTAL_FORMS": 0,

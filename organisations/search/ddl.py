@@ -49,6 +49,7 @@ class Document:
 DOCUMENT = Document(
     columns=(
         ("name", "A"),
+        ("legal_name", "A"),
         ("alternative_names", "A"),
         ("sector_names", "B"),
         ("topic_names", "B"),
@@ -58,7 +59,8 @@ DOCUMENT = Document(
         ("postcode", "D"),
         ("local_authority", "D"),
     ),
-    vocabulary=("name", "alternative_names", "sector_names", "topic_names", "summary", "town"),
+    vocabulary=("name", "legal_name", "alternative_names", "sector_names", "topic_names", "summary", "town"),
+    names=("name", "legal_name", "alternative_names"),
     exact=True,
 )
 

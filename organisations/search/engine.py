@@ -59,6 +59,7 @@ def fallback_search(queryset, plan):
             for word in term.words():
                 either |= (
                     Q(name__icontains=word)
+                    | Q(legal_name__icontains=word)
                     | Q(alternative_names__icontains=word)
                     | Q(sector_names__icontains=word)
                     | Q(summary__icontains=word)

@@ -244,7 +244,7 @@ COMPLETIONS = 30
 
 
 def names_text():
-    """name || ' ' || alternative_names: the same expression as the trigram index on the names
+    """The names (name, legal name, alternative names) joined by spaces: the same expression as the trigram index on the names
     (organisations/search/ddl.py), so that the index is used."""
     return Func(
         *(F(column) for column in ddl.DOCUMENT.names),

@@ -28,16 +28,21 @@ def name_texts(parsed):
 
 
 def name_bonus(parsed):
-    """EXACT_NAME_BONUS when the query is the name, a bracketed part of it ("(DHSC)") or one of
-    the semicolon-separated alternative names ("LTHT", "EMIS"); NAME_START_BONUS when the name
+    """EXACT_NAME_BONUS when the query is the name, a bracketed part of it ("(DHSC)"), one of the
+    semicolon-separated alternative names ("LTHT", "EMIS") or the legal name; NAME_START_BONUS when the name
     starts with the query. String positions rather than LIKE, so the query needs no escaping and
     each row costs little. A query with syntax (phrases, exclusions, OR) gets no bonus."""
     texts = name_texts(parsed)
     if parsed.has_syntax or not texts:
         return Value(0.0)
     name = Lower("name")
+    # The alternative names and the legal name, each between semicolons.
     alternatives = Concat(
-        Value(";"), Replace(Lower("alternative_names"), Value("; "), Value(";")), Value(";")
+        Value(";"),
+        Replace(Lower("alternative_names"), Value("; "), Value(";")),
+        Value(";"),
+        Lower("legal_name"),
+        Value(";"),
     )
 
     def at(haystack, needle):

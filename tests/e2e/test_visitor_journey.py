@@ -200,7 +200,7 @@ def test_a_visitor_opens_a_profile_and_follows_to_an_initiative(site, page):
 
 
 def test_a_visitor_downloads_the_filtered_list_as_csv(site, page):
-    from organisations.csv_io import CSV_COLUMNS
+    from organisations.csv import CSV_COLUMNS
 
     sector = Sector.objects.filter(organisations__status=Status.PUBLISHED).order_by("name").first()
     expected = sorted(

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from organisations.csv_io import write_csv
+from organisations.csv import write_csv
 from organisations.models import Organisation
 
 

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from organisations.csv_io import import_csv
+from organisations.csv import import_csv
 
 
 class Command(BaseCommand):

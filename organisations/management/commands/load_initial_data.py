@@ -3,15 +3,13 @@ from django.core.management.base import BaseCommand
 
 from organisations.models import Organisation, Sector
 
-# Dependency order: reference data, then the entries that point at it.
+# Every fixture; they load in any order (build_fixtures explains how), these in the order people read them.
 INITIAL_FIXTURES = [
     "sectors",
     "care_settings",
     "regulatory_marks",
     "synonyms",
-    "organisations",
-    "initiatives",
-    "memberships",
+    "organisations",  # with the initiatives and memberships
     "key_figures",
 ]
 

@@ -1,12 +1,13 @@
-# Search reads more of each organisation: the names of its care settings and regulatory marks
-# (copied onto the row as topic_names, like sector_names), its town, postcode and local authority,
-# and every word as written beside its stem (acronyms match whole words only). And a thesaurus.
+# Search reads more of each organisation: its legal name (as its name), the names of its care
+# settings and regulatory marks (copied onto the row as topic_names, like sector_names), its town,
+# postcode and local authority, and every word as written beside its stem (acronyms match whole
+# words only). And a thesaurus.
 from django.db import migrations, models
 from django.db.models.functions import Lower
 
 from organisations.search import ddl
 
-# The documents before and after this migration (see 0002_search).
+# The documents before and after this migration (see 0002_search and 0012_summary_400).
 BEFORE = ddl.Document(
     columns=(
         ("name", "A"),
@@ -20,6 +21,7 @@ BEFORE = ddl.Document(
 AFTER = ddl.Document(
     columns=(
         ("name", "A"),
+        ("legal_name", "A"),
         ("alternative_names", "A"),
         ("sector_names", "B"),
         ("topic_names", "B"),
@@ -29,7 +31,8 @@ AFTER = ddl.Document(
         ("postcode", "D"),
         ("local_authority", "D"),
     ),
-    vocabulary=("name", "alternative_names", "sector_names", "topic_names", "summary", "town"),
+    vocabulary=("name", "legal_name", "alternative_names", "sector_names", "topic_names", "summary", "town"),
+    names=("name", "legal_name", "alternative_names"),
     exact=True,
 )
 
@@ -46,7 +49,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("organisations", "0009_register_candidates")]
+    dependencies = [("organisations", "0012_summary_400")]
 
     operations = [
         migrations.AddField(

@@ -30,6 +30,6 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("organisations", "0010_search_synonyms_and_places")]
+    dependencies = [("organisations", "0013_search_synonyms_and_places")]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
