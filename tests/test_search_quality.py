@@ -48,20 +48,47 @@ def leeds_directory(leeds_fixtures, db):
 
 def test_the_suite_covers_every_kind_of_query():
     kinds = {case.kind for case in CASES}
-    assert len(CASES) >= 25
+    assert len(CASES) >= 120
     assert {
         "name",
         "acronym",
+        "legal name",
+        "former name",
         "alternative name",
         "product",
+        "topic",
+        "synonym",
+        "place",
+        "initiative",
         "misspelling",
         "stem",
         "prefix",
         "multi-word",
         "quoted phrase",
         "exclusion",
+        "or",
         "with filters",
     } <= kinds
+
+
+def test_the_suite_holds_the_queries_visitors_were_failing_on():
+    queries = {case.query for case in CASES}
+
+    assert {
+        "AI",
+        "LS1",
+        "NICE",
+        "digital pathology",
+        "EPR",
+        "artificial intelligence",
+        "dementia",
+        "remote monitoring",
+        "wearables",
+        "incubator",
+        "Leeds General Infirmary",
+        "med tech",
+        "spinout",
+    } <= queries
 
 
 @pytest.mark.parametrize("case", CASE_PARAMS)

@@ -4,11 +4,13 @@ organisations or initiatives a good search puts within its first results.
 A case: `query`; `expected` (organisation slugs) and/or `initiatives` (initiative slugs, from the
 group shown above the results); `within` (default 3): every expected item must be in that many
 first results for the case to pass; optional `filters` (queryset filters applied first), `absent`
-(slugs that must not be returned at all) and `typo: true` (needs typo tolerance, which SQLite
-lacks). `kind` names what the case exercises.
+(slugs that must not be returned at all), `typo: true` (needs typo tolerance, which SQLite
+lacks) and `nothing: true` (the directory holds nothing about it: no organisation may be returned,
+and the page's other offers take over). `kind` names what the case exercises.
 
-The measures: success@k, the share of cases whose first expected item is among the first k
-results; MRR, the mean of 1 / the rank of the first expected item (0 beyond the tenth).
+The measures, over the cases that expect something: success@k, the share whose first expected
+item is among the first k results; MRR, the mean of 1 / the rank of the first expected item (0
+beyond the tenth).
 """
 
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ class Case:
     filters: dict = field(default_factory=dict)
     absent: list = field(default_factory=list)
     typo: bool = False
+    nothing: bool = False
 
     @classmethod
     def of(cls, row):
@@ -95,7 +98,10 @@ def evaluate(case):
 
 
 def measures(results):
-    """{"cases", "success@1", "success@3", "mrr", "passed"} over the results."""
+    """{"cases", "success@1", "success@3", "mrr", "passed"}: the rates over the cases that expect
+    something, "passed" over all."""
+    passed = sum(r.passed for r in results)
+    results = [r for r in results if not r.case.nothing]
     count = len(results) or 1
     firsts = [r.first_rank for r in results]
     return {
@@ -103,5 +109,5 @@ def measures(results):
         "success@1": sum(1 for rank in firsts if rank == 1) / count,
         "success@3": sum(1 for rank in firsts if rank is not None and rank <= 3) / count,
         "mrr": sum(1 / rank for rank in firsts if rank is not None) / count,
-        "passed": sum(r.passed for r in results),
+        "passed": passed,
     }
