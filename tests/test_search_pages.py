@@ -158,6 +158,17 @@ def test_type_ahead_finds_a_word_inside_a_name(client):
     assert [r["label"] for r in suggestions(client, "teach")] == ["Leeds Teaching Hospitals NHS Trust"]
 
 
+@pytest.mark.parametrize("q", ["le", "leeds te", "teach", "zzqx"])
+def test_type_ahead_runs_a_handful_of_queries_whatever_is_typed(client, q, django_assert_max_num_queries):
+    for n in range(30):
+        OrganisationFactory(name=f"Leeds Teaching Unit {n}")
+    # On PostgreSQL the request's statement timeout and the data version; the lexicon; names that
+    # start with the text, the vocabulary's completions of the last word, names with a word that
+    # starts with it.
+    with django_assert_max_num_queries(6):
+        suggestions(client, q)
+
+
 def test_type_ahead_waits_for_two_characters_and_survives_anything(client):
     OrganisationFactory(name="Leeds Hospital")
 
