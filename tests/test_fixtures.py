@@ -317,8 +317,17 @@ def test_every_initiative_row_is_loaded_with_its_hosts_and_source(fixtures_loade
         partners = set(split(initiative.partners_text))
         assert hosts | partners == set(split(row["host_organisations"]))
         assert not hosts & partners
-        # No column says who runs an initiative.
-        assert initiative.operator is None
+        # No column says who runs an initiative: the organisation listed under its own name does.
+        same_name = Organisation.objects.filter(name__iexact=row["name"]).first()
+        assert initiative.operator == same_name
+
+
+def test_an_initiative_and_the_organisation_of_the_same_name_are_one_body_run_by_it(fixtures_loaded):
+    operated = dict(Initiative.objects.filter(operator__isnull=False).values_list("slug", "operator__slug"))
+    assert operated == {
+        "nexus": "nexus",
+        "leeds-academic-health-partnership": "leeds-academic-health-partnership",
+    }
 
 
 def test_hosts_are_linked_where_listed_and_kept_as_text_where_not(fixtures_loaded):
@@ -413,14 +422,17 @@ def add_column(path, column, values):
 
 def test_optional_operator_and_ended_year_columns_are_mapped_where_present(copied_data, tmp_path, db):
     data = copied_data.data
-    add_column(data / "leeds_initiatives.csv", "operator", {"Nexus": "Nexus"})
+    add_column(data / "leeds_initiatives.csv", "operator", {"Nexus": "University of Leeds"})
     add_column(data / "leeds_organisations.csv", "ended_year", {"NHS Digital": "2023"})
     build(data, tmp_path / "out")
 
     call_command("loaddata", "sectors", "care_settings", "regulatory_marks", verbosity=0)
     call_command("loaddata", str(tmp_path / "out" / "organisations.json"), verbosity=0)
-    assert Initiative.objects.get(slug="nexus").operator == Organisation.objects.get(slug="nexus")
-    assert Initiative.objects.filter(operator__isnull=False).count() == 1
+    # The column wins over the organisation of the same name; without it, that organisation runs it.
+    assert Initiative.objects.get(slug="nexus").operator == Organisation.objects.get(
+        slug="university-of-leeds"
+    )
+    assert Initiative.objects.filter(operator__isnull=False).count() == 2
     assert Organisation.objects.get(slug="nhs-digital").ended_year == 2023
     assert Organisation.objects.filter(ended_year__isnull=False).count() == 1
 

@@ -361,3 +361,12 @@ def test_the_default_rules_load():
     assert not rules.region.might_contain("M1 1AE")
     assert rules.local_authority("HD6") == "calderdale"
     assert rules.local_authority("LS25") == ""  # Leeds and Selby
+
+
+def test_the_shipped_rules_give_a_local_authority_only_where_a_district_lies_in_one():
+    rules = load_rules()
+
+    assert rules.local_authority("LS1") == "leeds"
+    assert rules.local_authority("BD23") == "craven"  # Skipton: wholly in Craven
+    assert rules.local_authority("YO8") == ""  # Selby and East Riding: the curator decides
+    assert rules.local_authority("LS21") == ""  # Otley: Leeds and Harrogate

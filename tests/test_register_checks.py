@@ -168,6 +168,19 @@ def test_a_trading_name_that_matches_apart_from_suffixes_is_not_a_rename():
     assert not other.register_flags.exists()
 
 
+def test_a_trading_name_with_the_registered_name_as_legal_name_is_not_a_rename():
+    organisation = OrganisationFactory(
+        name="Surgical Example",
+        legal_name="Example Surgical Instruments Ltd",
+        companies_house_number="99000001",
+        postcode="LS1 4AP",
+    )
+
+    run("companies-house", CH_FILE)
+
+    assert not organisation.register_flags.exists()
+
+
 def test_ods_closed_and_renamed_bodies_are_flagged():
     closed = OrganisationFactory(name="Example York Community NHS Trust", ods_code="ZZC", postcode="YO31 8HE")
     renamed = OrganisationFactory(name="Example Wakefield Care NHS Trust", ods_code="ZZD", postcode="WF1 3SP")

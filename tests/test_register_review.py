@@ -108,6 +108,7 @@ def test_an_editor_accepts_a_candidate_as_a_draft_organisation_filled_from_the_r
     organisation = Organisation.objects.get()
     assert organisation.status == Status.DRAFT
     assert organisation.name == "EXAMPLE SURGICAL INSTRUMENTS LIMITED"
+    assert organisation.legal_name == "EXAMPLE SURGICAL INSTRUMENTS LIMITED"
     assert organisation.organisation_type == Organisation.Type.COMPANY
     assert organisation.companies_house_number == "99000001"
     assert (organisation.postcode, organisation.local_authority) == ("LS1 4AP", "leeds")

@@ -11,7 +11,15 @@ from ..duplicates import clean_name
 from ..models import Organisation
 from .models import FlagKind, Register
 
-LISTED_FIELDS = ("pk", "name", "alternative_names", "postcode", "companies_house_number", "ods_code")
+LISTED_FIELDS = (
+    "pk",
+    "name",
+    "legal_name",
+    "alternative_names",
+    "postcode",
+    "companies_house_number",
+    "ods_code",
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +28,7 @@ class Listed:
 
     pk: int
     name: str
+    legal_name: str
     alternative_names: str
     postcode: str
     companies_house_number: str
@@ -27,8 +36,9 @@ class Listed:
 
     def names(self):
         """The names a register may know this organisation by."""
-        # Once Organisation has legal_name, it goes first here: it is the name registers hold.
-        return [self.name, *(n.strip() for n in self.alternative_names.split(";") if n.strip())]
+        # The legal name first: it is the name registers hold.
+        others = [n.strip() for n in self.alternative_names.split(";") if n.strip()]
+        return [name for name in (self.legal_name, self.name, *others) if name]
 
 
 @dataclass(frozen=True)

@@ -257,9 +257,10 @@ def organisation_fields(candidate):
     lines = [address.get(key, "") for key in ("care_of", "po_box", "line_1", "line_2", "line_3")]
     founded = facts.get("founded_year")
     fields = {
-        # The registered name. Once Organisation has legal_name, it goes there as well, and name
-        # stays the curator's to shorten ("Acme Medical" for "ACME MEDICAL DEVICES LIMITED").
+        # The registered name, in both: the curator shortens `name` to the name people use
+        # ("Acme Medical" for "ACME MEDICAL DEVICES LIMITED"); `legal_name` keeps the register's.
         "name": candidate.name[:200],
+        "legal_name": candidate.name[: Organisation._meta.get_field("legal_name").max_length],
         "organisation_type": (
             Organisation.Type.COMPANY
             if candidate.register == Register.COMPANIES_HOUSE

@@ -47,7 +47,8 @@ HEADQUARTERED = {"yes": True, "no": False, "": False}
 COLUMNS = {"town": "town_or_district", "lifecycle": "status", "successor_text": "successor"}
 
 # The columns each file must have (SOURCES.md). `ended_year` (organisations) and `operator`
-# (initiatives) are read where a file has them; without them those fields stay empty.
+# (initiatives) are read where a file has them; without them an end year stays empty and an
+# initiative's operator is the organisation listed under its own name, if any.
 ORGANISATION_COLUMNS = [
     "name",
     "website",
@@ -280,6 +281,16 @@ def listed_key(rows, line, column, name, organisations):
     return [organisations.slug_of(listed)]
 
 
+def operator_key(rows, line, row, organisations):
+    """Who runs an initiative: the organisation its `operator` column names, where the file has one;
+    otherwise the organisation the data lists under the initiative's own name, which is the same body
+    entered in both files (Nexus the hub and Nexus the organisation), so that each links the other."""
+    if row.get("operator"):
+        return listed_key(rows, line, "operator", row["operator"], organisations)
+    listed = organisations.find(row["name"])
+    return [organisations.slug_of(listed)] if listed else None
+
+
 def organisation_fields(rows, line, row, reference):
     """One row's fields, except parent and successor (they need every row)."""
     name = row["name"]
@@ -387,8 +398,7 @@ def build_initiatives(rows, organisations):
                 "description": "",
                 "website": "",
                 "location": row["location"],
-                # Who runs it, only where the data has a column that says so.
-                "operator": listed_key(rows, line, "operator", row.get("operator", ""), organisations),
+                "operator": operator_key(rows, line, row, organisations),
                 "hosts": [[slug] for slug in hosts],
                 "partners_text": "; ".join(partners),
                 "source_url": row["source_url"],
