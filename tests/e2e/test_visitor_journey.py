@@ -131,7 +131,8 @@ def check_filter(page, legend_or_group, label):
 
 
 def apply_filters(page):
-    page.get_by_role("button", name=re.compile(r"apply|filter|search", re.I)).first.click()
+    # The page's own button, not the search box's in the header.
+    page.locator("main").get_by_role("button", name=re.compile(r"apply|filter|search", re.I)).first.click()
     page.wait_for_load_state()
 
 
