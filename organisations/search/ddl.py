@@ -32,6 +32,9 @@ class Document:
     # upper-case lexemes ('NICE' beside 'nice', the stem of "nicely"), SQLite in a second FTS5
     # table without a stemmer. Acronyms and short words are matched against them.
     exact: bool = False
+    # Words leave the vocabulary as soon as no published entry uses them (archived, unpublished,
+    # edited or deleted), so "did you mean" never offers what only a hidden entry said.
+    prune: bool = False
 
     @property
     def column_names(self):
@@ -62,6 +65,7 @@ DOCUMENT = Document(
     vocabulary=("name", "legal_name", "alternative_names", "sector_names", "topic_names", "summary", "town"),
     names=("name", "legal_name", "alternative_names"),
     exact=True,
+    prune=True,
 )
 
 
@@ -237,11 +241,79 @@ def _vocabulary_objects(document):
         REFERENCING NEW TABLE AS changed_rows
         FOR EACH STATEMENT EXECUTE FUNCTION organisations_search_term_add()
         """,
+        *(_pruning_objects(document) if document.prune else []),
+    ]
+
+
+def _pruned_words(document, source, condition):
+    """Delete from the vocabulary the words of `source`'s rows meeting `condition` that no published
+    organisation uses any more. The stemmed vector's GIN index finds the few rows that could still
+    use a word; its words as written then decide. A word without a stem (a stop word) is kept."""
+    words = ", ".join(f"o.{c}" for c in document.vocabulary)
+    published_words = ", ".join(f"p.{c}" for c in document.vocabulary)
+    return f"""
+    DELETE FROM {TERM_TABLE} AS t
+    WHERE t.word IN (
+        SELECT w.word FROM {source}, organisations_search_words({words}) AS w(word) WHERE {condition})
+    AND numnode(plainto_tsquery('{CONFIG}', t.word)) > 0
+    AND NOT EXISTS (
+        SELECT 1 FROM {TABLE} AS p
+        WHERE p.status = 'published'
+          AND p.search_vector @@ plainto_tsquery('{CONFIG}', t.word)
+          AND t.word IN (SELECT organisations_search_words({published_words})))
+    """
+
+
+def _pruning_objects(document):
+    vocabulary_changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in document.vocabulary)
+    updated = _pruned_words(
+        document,
+        "old_rows AS o JOIN new_rows AS n ON n.id = o.id",
+        f"o.status = 'published' AND (n.status <> 'published' OR {vocabulary_changed})",
+    )
+    deleted = _pruned_words(document, "old_rows AS o", "o.status = 'published'")
+    return [
+        f"""
+        CREATE FUNCTION organisations_search_term_prune_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            {updated.strip()};
+            RETURN NULL;
+        END
+        $$
+        """,
+        f"""
+        CREATE FUNCTION organisations_search_term_prune_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            {deleted.strip()};
+            RETURN NULL;
+        END
+        $$
+        """,
+        f"""
+        CREATE TRIGGER organisations_search_term_prune_update AFTER UPDATE ON {TABLE}
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION organisations_search_term_prune_updated()
+        """,
+        f"""
+        CREATE TRIGGER organisations_search_term_prune_delete AFTER DELETE ON {TABLE}
+        REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION organisations_search_term_prune_deleted()
+        """,
+    ]
+
+
+def _drop_pruning_objects():
+    return [
+        f"DROP TRIGGER IF EXISTS organisations_search_term_prune_delete ON {TABLE}",
+        f"DROP TRIGGER IF EXISTS organisations_search_term_prune_update ON {TABLE}",
+        "DROP FUNCTION IF EXISTS organisations_search_term_prune_deleted()",
+        "DROP FUNCTION IF EXISTS organisations_search_term_prune_updated()",
     ]
 
 
 def _drop_vocabulary_objects(document):
     return [
+        *(_drop_pruning_objects() if document.prune else []),
         f"DROP TRIGGER IF EXISTS organisations_search_term_update ON {TABLE}",
         f"DROP TRIGGER IF EXISTS organisations_search_term_insert ON {TABLE}",
         "DROP FUNCTION IF EXISTS organisations_search_term_add()",
