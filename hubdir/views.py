@@ -18,7 +18,7 @@ from core.errors import is_unavailable, service_unavailable
 from initiatives import stats as initiative_stats
 from initiatives.models import Initiative, KeyFigure
 from organisations import stats as organisation_stats
-from organisations.models import Organisation, Sector
+from organisations.models import Candidate, Organisation, Sector
 
 from .sitemaps import SITEMAPS
 
@@ -96,6 +96,7 @@ class AboutView(TemplateView):
         context.update(
             organisation_sources=list(organisation_sources),
             figure_sources=list(figure_sources),
+            register_attributions=Candidate.objects.attributions(),
         )
         return context
 

@@ -280,3 +280,32 @@ def test_an_editor_resolves_a_flag(client, editor, flagged):
     assert "M1 1AE" in client.get(FLAGS + "?open=no").content.decode()
     flagged.refresh_from_db()
     assert flagged.postcode == "LS2 9JT"
+
+
+def test_the_about_page_attributes_a_register_once_an_entry_from_it_is_published(client, editor, imported):
+    about = reverse("about")
+    act(client, "accept", [imported["99000001"]])
+    client.logout()
+    assert "Contains Companies House data" not in client.get(about).content.decode()
+
+    Organisation.objects.update(status=Status.PUBLISHED)
+    page = client.get(about).content.decode()
+
+    assert "Contains Companies House data licensed under the" in page
+    assert "open-government-licence/version/3/" in page
+    assert "NHS Organisation Data Service" not in page
+
+
+def test_the_about_page_attributes_the_nhs_register_of_a_linked_entry(client, editor):
+    call_command(
+        "register_candidates", "ods", str(DATA / "etr.csv"), stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    candidate = Candidate.objects.first()
+    organisation = OrganisationFactory(status=Status.PUBLISHED)
+    Candidate.objects.filter(pk=candidate.pk).update(state=Candidate.State.LINKED, organisation=organisation)
+    client.logout()
+
+    page = client.get(reverse("about")).content.decode()
+
+    assert "Contains NHS Organisation Data Service data licensed under the" in page
+    assert "Contains Companies House data" not in page

@@ -29,9 +29,28 @@ class FlagKind(models.TextChoices):
     MISSING = "missing", "Not in the register's complete file"
 
 
+# The start of the statement the Open Government Licence v3.0 asks for ("… licensed under the Open
+# Government Licence v3.0"), naming each register's data as its provider does.
+ATTRIBUTIONS = {
+    Register.COMPANIES_HOUSE: "Contains Companies House data",
+    Register.ODS: "Contains NHS Organisation Data Service data",
+}
+
+
 class CandidateQuerySet(models.QuerySet):
     def to_review(self):
         return self.filter(state=CandidateState.NEW)
+
+    def attributions(self):
+        """The licence statements owed for the registers behind published entries, in a fixed order:
+        an entry made from, or linked to, a register entry carries that register's information."""
+        registers = set(
+            self.filter(
+                state__in=[CandidateState.ACCEPTED, CandidateState.LINKED],
+                organisation__in=self.model._meta.get_field("organisation").related_model.objects.published(),
+            ).values_list("register", flat=True)
+        )
+        return [text for register, text in ATTRIBUTIONS.items() if register in registers]
 
 
 class Candidate(models.Model):
