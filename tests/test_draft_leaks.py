@@ -5,10 +5,11 @@ import datetime
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from initiatives.models import KeyFigure
-from organisations.models import SearchTerm, Status
+from organisations.models import Organisation, SearchTerm, Status
 from organisations.search import did_you_mean
 from organisations.services import organisation_merge
 from tests.factories import (
@@ -249,3 +250,19 @@ def test_did_you_mean_follows_publishing_at_once(client):
     assert not any(word in page for page in pages for word in HIDDEN_WORDS)
     # On PostgreSQL the vocabulary is a table: its hidden words are gone at once.
     assert not SearchTerm.objects.filter(word__in=HIDDEN_WORDS).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the vocabulary is a table on PostgreSQL only")
+def test_a_bulk_edit_drops_only_the_words_no_published_entry_keeps():
+    first = OrganisationFactory(summary="Kestrelwing zorblax monitors.")
+    second = OrganisationFactory(summary="Plain blood tests.")
+    assert SearchTerm.objects.filter(word__in=["kestrelwing", "zorblax"]).count() == 2
+
+    # One statement: the first entry drops both words, the second takes up one of them.
+    Organisation.objects.filter(pk__in=[first.pk, second.pk]).update(summary="Kestrelwing monitors.")
+
+    assert set(
+        SearchTerm.objects.filter(word__in=["kestrelwing", "zorblax"]).values_list("word", flat=True)
+    ) == {"kestrelwing"}
+    Organisation.objects.filter(pk__in=[first.pk, second.pk]).update(summary="Blood tests.")
+    assert not SearchTerm.objects.filter(word="kestrelwing").exists()

@@ -245,16 +245,22 @@ def _vocabulary_objects(document):
     ]
 
 
-def _pruned_words(document, source, condition):
+def _pruned_words(document, source, condition, kept=""):
     """Delete from the vocabulary the words of `source`'s rows meeting `condition` that no published
     organisation uses any more. The stemmed vector's GIN index finds the few rows that could still
-    use a word; its words as written then decide. A word without a stem (a stop word) is kept."""
+    use a word; its words as written then decide. A word without a stem (a stop word) is kept.
+
+    `kept` (a query of words) leaves out words known to stay in use without looking: an edit of
+    100,000 summaries that drops one word checks that word, not every word of every summary
+    (checking them all made a bulk update five times slower)."""
     words = ", ".join(f"o.{c}" for c in document.vocabulary)
     published_words = ", ".join(f"p.{c}" for c in document.vocabulary)
+    except_kept = f" EXCEPT {kept}" if kept else ""
     return f"""
     DELETE FROM {TERM_TABLE} AS t
     WHERE t.word IN (
-        SELECT w.word FROM {source}, organisations_search_words({words}) AS w(word) WHERE {condition})
+        SELECT w.word FROM {source}, organisations_search_words({words}) AS w(word) WHERE {condition}
+        {except_kept})
     AND numnode(plainto_tsquery('{CONFIG}', t.word)) > 0
     AND NOT EXISTS (
         SELECT 1 FROM {TABLE} AS p
@@ -266,10 +272,14 @@ def _pruned_words(document, source, condition):
 
 def _pruning_objects(document):
     vocabulary_changed = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in document.vocabulary)
+    new_words = ", ".join(f"n.{c}" for c in document.vocabulary)
     updated = _pruned_words(
         document,
         "old_rows AS o JOIN new_rows AS n ON n.id = o.id",
         f"o.status = 'published' AND (n.status <> 'published' OR {vocabulary_changed})",
+        # The words the statement's rows still publish stay in use.
+        kept=f"SELECT w.word FROM new_rows AS n, organisations_search_words({new_words}) AS w(word) "
+        "WHERE n.status = 'published'",
     )
     deleted = _pruned_words(document, "old_rows AS o", "o.status = 'published'")
     return [
