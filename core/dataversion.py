@@ -20,6 +20,7 @@ one part written for each).
 """
 
 import hashlib
+from contextlib import contextmanager
 
 from asgiref.local import Local
 from django.contrib.postgres.aggregates import StringAgg
@@ -123,6 +124,16 @@ def data_version():
     return version
 
 
+@contextmanager
+def read_once():
+    """Within this block the data version is read at most once (for work that writes nothing)."""
+    _request.memo = {}
+    try:
+        yield
+    finally:
+        del _request.memo
+
+
 class DataVersionMiddleware:
     """Read the data version at most once per GET or HEAD request (they write nothing)."""
 
@@ -132,11 +143,8 @@ class DataVersionMiddleware:
     def __call__(self, request):
         if request.method not in {"GET", "HEAD"}:
             return self.get_response(request)
-        _request.memo = {}
-        try:
+        with read_once():
             return self.get_response(request)
-        finally:
-            del _request.memo
 
 
 def cached(prefix, query, compute, *, timeout=DEFAULT_TIMEOUT):

@@ -22,4 +22,7 @@ def _empty_cache():
     # hands its ids back, so two tests' data may share a version: each test starts with none cached.
     from django.core.cache import cache
 
+    from organisations import facet_index
+
     cache.clear()
+    facet_index.forget()
