@@ -10,8 +10,8 @@ from organisations import facet_index
 from organisations.facets import _per_facet_counts, facet_counts
 from organisations.filters import OrganisationFilter
 from organisations.models import Lifecycle, Organisation, Status
-from tests.factories import MembershipFactory, OrganisationFactory, SectorFactory
 from tests import test_facets
+from tests.factories import MembershipFactory, OrganisationFactory, SectorFactory
 from tests.test_facets import COMBINATIONS
 
 pytestmark = pytest.mark.django_db
