@@ -316,7 +316,7 @@ def test_the_list_costs_a_fixed_number_of_queries(client, django_assert_max_num_
         MembershipFactory(organisation=organisation, initiative=initiative)
         organisation.care_settings.add(CareSettingFactory(slug="hospital", name="Hospital"))
 
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(16):
         response = client.get(LIST, {"sector": "medtech", "page_size": 30})
 
     assert response.status_code == 200
