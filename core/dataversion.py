@@ -15,26 +15,32 @@ stays cheap at 100,000 of them. This module compiles the apps' querysets into on
 knows no table of its own. A raw SQL delete would go unseen: bulk changes go through model saves
 and simple-history's helpers (ARCHITECTURE.md §4).
 
-PostgreSQL only: elsewhere `data_version()` is None and callers compute afresh.
+The same statement runs on PostgreSQL and SQLite (the fingerprints' ordered concatenation is the
+one part written for each).
 """
 
 import hashlib
+from contextlib import contextmanager
 
 from asgiref.local import Local
 from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, Func, Max, TextField, Value
-from django.db.models.functions import MD5
+from django.db.models import Count, F, Func, Max, TextField, Value
+from django.db.models.functions import MD5, Cast, Coalesce, Concat
 
 # Within one read-only request the version is read once and shared by every cached read
 # (facets, result counts); DataVersionMiddleware opens and closes that scope.
 _request = Local()
 
-# Querysets that each select one value; registered by the apps at start-up.
+# Callables that give, for a connection, (SQL, params) of a statement selecting one value;
+# registered by the apps at start-up.
 _parts = []
 
 DEFAULT_TIMEOUT = 60 * 60
+
+# The databases the version statement is written for; elsewhere callers compute afresh.
+VERSIONED_VENDORS = frozenset({"postgresql", "sqlite"})
 
 
 def _scalar(queryset, expression):
@@ -42,31 +48,70 @@ def _scalar(queryset, expression):
     return queryset.order_by().values(_all=Value(1)).annotate(version=expression).values("version")
 
 
+def _compiled(queryset):
+    return lambda using: queryset.query.get_compiler(connection=using).as_sql()
+
+
 def track_latest(model, field):
-    _parts.append(_scalar(model._base_manager.all(), Max(field)))
+    """The highest value of an indexed column: any insert, edit or history row moves it."""
+    _parts.append(_compiled(_scalar(model._base_manager.all(), Max(field))))
+
+
+def track_rows(model, field="updated_at"):
+    """How many rows and the latest `field`: inserts, edits and deletes all move it, even a delete
+    that leaves no history row behind (the erasure of a person). A count: for tables that stay
+    small beside the organisations."""
+    text = TextField()
+    version = Concat(Cast(Count("pk"), text), Value("/"), Cast(Max(field), text), output_field=text)
+    _parts.append(_compiled(_scalar(model._base_manager.all(), version)))
+
+
+class _Row(Func):
+    """A row's fields joined by commas, NULL as empty."""
+
+    function = "concat_ws"
+    template = "%(function)s(',', %(expressions)s)"
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite before 3.44 has no concat_ws.
+        row = self.copy()
+        row.set_source_expressions(
+            [Coalesce(Cast(e, TextField()), Value("")) for e in self.get_source_expressions()]
+        )
+        return row.as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" || ',' || ")
 
 
 def track_fingerprint(model, *fields):
-    row = Func(
-        *(F(name) for name in ("pk", *fields)),
-        function="concat_ws",
-        template="%(function)s(',', %(expressions)s)",
-        output_field=TextField(),
-    )
-    _parts.append(_scalar(model._base_manager.all(), MD5(StringAgg(row, ",", order_by="pk"))))
+    """A hash of every row of a small table: renames and retirements of reference rows."""
+    row = _Row(*(F(name) for name in ("pk", *fields)))
+    ordered_in_aggregate = _scalar(model._base_manager.all(), MD5(StringAgg(row, ",", order_by="pk")))
+    rows = model._base_manager.order_by("pk").annotate(fingerprint_row=row).values("fingerprint_row")
+
+    def sql(using):
+        if using.vendor == "postgresql":
+            return _compiled(ordered_in_aggregate)(using)
+        # SQLite before 3.44 cannot order inside group_concat: it concatenates in the order of the
+        # ordered subquery (any other order would only change the version, never keep a stale one).
+        # MD5 is the function Django's SQLite backend defines.
+        inner, params = rows.query.get_compiler(connection=using).as_sql()
+        return f"SELECT MD5(group_concat(fingerprint_row, ',')) FROM ({inner})", params  # noqa: S608
+
+    _parts.append(sql)
 
 
-def _version_sql():
-    compiled = [part.query.get_compiler(connection=connection).as_sql() for part in _parts]
+def _version_sql(using=None):
+    using = using or connection
+    compiled = [part(using) for part in _parts]
     # Empty strings keep a missing value's place, so that no two states share a version.
-    columns = ", ".join(f"coalesce(({sql})::text, '')" for sql, _params in compiled)
+    columns = " || ':' || ".join(f"coalesce(CAST(({sql}) AS TEXT), '')" for sql, _params in compiled)
     params = [param for _sql, params in compiled for param in params]
-    return f"SELECT concat_ws(':', {columns})", params
+    return f"SELECT {columns} AS data_version", params
 
 
 def data_version():
     """A string that changes whenever the data behind cached reads changes; None: do not cache."""
-    if connection.vendor != "postgresql":
+    if connection.vendor not in VERSIONED_VENDORS:
         return None
     memo = getattr(_request, "memo", None)
     if memo is not None and "version" in memo:
@@ -79,6 +124,16 @@ def data_version():
     return version
 
 
+@contextmanager
+def read_once():
+    """Within this block the data version is read at most once (for work that writes nothing)."""
+    _request.memo = {}
+    try:
+        yield
+    finally:
+        del _request.memo
+
+
 class DataVersionMiddleware:
     """Read the data version at most once per GET or HEAD request (they write nothing)."""
 
@@ -88,11 +143,8 @@ class DataVersionMiddleware:
     def __call__(self, request):
         if request.method not in {"GET", "HEAD"}:
             return self.get_response(request)
-        _request.memo = {}
-        try:
+        with read_once():
             return self.get_response(request)
-        finally:
-            del _request.memo
 
 
 def cached(prefix, query, compute, *, timeout=DEFAULT_TIMEOUT):

@@ -10,7 +10,15 @@ class CachedCountPaginator(Paginator):
     At 100,000 organisations the COUNT(*) behind "1,234 results" and the ranking of every match
     cost more than the page itself, and both only change when the data does. A cached page keeps
     just the ids, in order; the rows themselves are read fresh, a page at a time, by primary key.
+
+    `results`, when given, already knows the count and the ids of any page (an object with
+    `count` and `ids(bottom, top)`, such as an in-process index's answer): nothing is counted or
+    ranked in SQL, and only the page's rows are read.
     """
+
+    def __init__(self, object_list, per_page, *args, results=None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.results = results
 
     @cached_property
     def query_key(self):
@@ -18,6 +26,8 @@ class CachedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
+        if self.results is not None:
+            return self.results.count
         return cached("count", self.query_key, lambda: Paginator.count.func(self))
 
     def page(self, number):
@@ -25,6 +35,8 @@ class CachedCountPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         fresh = []
+        if self.results is not None:
+            return self._page_of_ids(self.results.ids(bottom, top), number)
 
         def page_ids():
             fresh.extend(self.object_list[bottom:top])
@@ -33,6 +45,11 @@ class CachedCountPaginator(Paginator):
         ids = cached("page", f"{self.query_key}|{bottom}:{top}", page_ids)
         if fresh:
             return self._get_page(fresh, number, self)
+        return self._page_of_ids(ids, number)
+
+    def _page_of_ids(self, ids, number):
+        if not ids:
+            return self._get_page([], number, self)
         rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 

@@ -41,3 +41,6 @@ class OrganisationsConfig(AppConfig):
             dataversion.track_fingerprint(self.get_model(name), "slug", "name", "is_active", "description")
         # The thesaurus is applied as queries are read: an edit must count at once.
         dataversion.track_fingerprint(self.get_model("Synonym"), "term", "equivalents")
+        # People show on profiles and initiative pages: an edit, and an erasure (which deletes the
+        # person's history rows too), must reach a cached page at once.
+        dataversion.track_rows(self.get_model("Contact"), "updated_at")

@@ -17,6 +17,9 @@ from django.db.models.functions import Lower
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 
+from core.dataversion import cached
+
+from . import facet_index
 from .models import CareSetting, Organisation, RegulatoryMark, Sector, Status
 from .search import prepare, search
 
@@ -39,6 +42,9 @@ SORT_CHOICES = [
 
 # Facets whose options live in reference tables, addressed by slug in the URL.
 REFERENCE_FACETS = ("sector", "initiative", "care_setting", "regulatory")
+
+# Their options are kept under the data version, which their renames and retirements move.
+REFERENCE_OPTIONS_CACHE_PREFIX = "organisations:reference-options"
 
 
 def reference_options_query():
@@ -157,7 +163,8 @@ class OrganisationFilter(django_filters.FilterSet):
     def reference_options(self):
         """{facet: [(pk, slug, name, is_active), …]} for the reference facets, sorted by name."""
         options = {facet: [] for facet in REFERENCE_FACETS}
-        for facet, pk, slug, name, active in reference_options_query():
+        rows = cached(REFERENCE_OPTIONS_CACHE_PREFIX, "options", lambda: list(reference_options_query()))
+        for facet, pk, slug, name, active in rows:
             options[facet].append((pk, slug, name, bool(active)))
         for rows in options.values():
             rows.sort(key=lambda row: row[2].lower())
@@ -213,6 +220,12 @@ class OrganisationFilter(django_filters.FilterSet):
         """The query read once (thesaurus, initiatives, vocabulary) for the results and every
         facet; None without a query."""
         return prepare(self.search_query, using=self.queryset.db) if self.search_query else None
+
+    @cached_property
+    def indexed_results(self):
+        """The count, the facets' counts and pages of ids from the in-process index
+        (facet_index.py), sharing one search; None where the index cannot answer."""
+        return facet_index.results(self)
 
     def filter_sector(self, queryset, name, value):
         through = Organisation.sectors.through

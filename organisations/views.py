@@ -45,6 +45,10 @@ class OrganisationListView(PaginatedCardsMixin, ListView):
         self.filterset = OrganisationFilter(self.request.GET, queryset=Organisation.objects.published())
         return self.filterset.qs.with_card_relations()
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # The count and the page's ids come from the in-process index when it can answer.
+        return super().get_paginator(queryset, per_page, results=self.filterset.indexed_results, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.filterset

@@ -14,3 +14,15 @@ def reference_data(db):
     from django.core.management import call_command
 
     call_command("loaddata", "sectors", "care_settings", "regulatory_marks", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Reads are cached under the data version (core/dataversion.py). On SQLite a rolled-back test
+    # hands its ids back, so two tests' data may share a version: each test starts with none cached.
+    from django.core.cache import cache
+
+    from organisations import facet_index
+
+    cache.clear()
+    facet_index.forget()

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
+from core.dataversion import read_once
 from organisations.csv import import_csv
 from organisations.facets import facet_counts
 from organisations.filters import OrganisationFilter
@@ -198,23 +199,19 @@ def test_a_renamed_sector_is_searchable_by_its_new_name(sectors):
     assert listed("q=radiology") == [organisation.name]
 
 
-# --- The facet cache (hubdir/cache_version.py): PostgreSQL only ------------------------------------
+# --- The facet cache (core/dataversion.py), on both databases ------------------------------------
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the facet cache runs on PostgreSQL")
 def test_facet_counts_come_from_the_cache_while_nothing_changes(sectors, django_assert_max_num_queries):
     OrganisationFactory(sectors=[sectors["medtech"]])
     first = facet_counts(filterset("type=company"))
 
-    with django_assert_max_num_queries(1):  # the data version only
+    with read_once(), django_assert_max_num_queries(1):  # the data version only
         again = facet_counts(filterset("type=company"))
 
     assert again == first
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the facet cache runs on PostgreSQL")
 def test_a_new_membership_changes_the_cached_initiative_counts(db):
     organisation = OrganisationFactory()
     initiative = InitiativeFactory(slug="nexus", name="Nexus")
@@ -225,8 +222,6 @@ def test_a_new_membership_changes_the_cached_initiative_counts(db):
     assert counts("initiative")["nexus"] == 1
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the facet cache runs on PostgreSQL")
 def test_a_renamed_or_retired_sector_shows_in_the_cached_facet(sectors):
     OrganisationFactory(sectors=[sectors["imaging"]])
     assert {o["value"]: o["label"] for o in facet_counts(filterset())["sector"]}["imaging"] == "Imaging"
@@ -241,8 +236,6 @@ def test_a_renamed_or_retired_sector_shows_in_the_cached_facet(sectors):
     assert "genomics" not in labels
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the facet cache runs on PostgreSQL")
 def test_a_bulk_delete_changes_the_cached_counts(sectors):
     OrganisationFactory(name="Demo A", sectors=[sectors["medtech"]])
     OrganisationFactory(name="Demo B", sectors=[sectors["medtech"]])
@@ -284,8 +277,6 @@ def test_the_cached_result_count_follows_a_search_filter_and_an_edit(client, sec
     assert client.get("/organisations/?q=cardiac&sector=genomics").context["paginator"].count == 2
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the data version exists on PostgreSQL")
 def test_a_page_reads_the_data_version_once(client, sectors):
     OrganisationFactory.create_batch(3, sectors=[sectors["medtech"]])
     from django.test.utils import CaptureQueriesContext
@@ -294,7 +285,7 @@ def test_a_page_reads_the_data_version_once(client, sectors):
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/organisations/?sector=medtech")
     assert response.context["paginator"].count == 3
-    version_reads = [q for q in queries.captured_queries if "concat_ws(':'" in q["sql"]]
+    version_reads = [q for q in queries.captured_queries if "AS data_version" in q["sql"]]
     assert len(version_reads) == 1
     assert not [q for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
 
@@ -330,8 +321,6 @@ def test_the_cached_page_follows_a_rename_and_an_archive(client, sectors):
     assert names() == api_names() == ["Beta Health"]
 
 
-@pytest.mark.postgres_only
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the data version exists on PostgreSQL")
 def test_a_repeated_search_reads_only_its_page_rows(client, sectors):
     OrganisationFactory.create_batch(25, sectors=[sectors["medtech"]], summary="Cardiac monitoring.")
     from django.test.utils import CaptureQueriesContext

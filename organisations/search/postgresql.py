@@ -4,10 +4,10 @@ ordinary words, the upper-case exact lexemes for acronyms and short words, tsque
 words that go together. Every piece is a constant, so PostgreSQL folds the whole query into one
 value and reads matches from the GIN index.
 
-Typo tolerance twice over, for words no published entry uses: the closest vocabulary word
-(SearchTerm, by trigrams) is searched as well, and the names are matched by trigram similarity
-(the trigram index on the names) together with the words that are known. Common words never
-start a similarity scan.
+Typo tolerance for words no published entry uses: the closest vocabulary word (SearchTerm, by
+trigrams, a small table with its own trigram index) is searched as well, through the same GIN
+lookup, and among the matches the names most like the misspelt words rank first. Common words
+never start a similarity scan, and no condition is ever evaluated row by row.
 """
 
 from functools import reduce
@@ -196,14 +196,10 @@ def search(queryset, plan):
     rank = relevance(plan, within) + name_bonus(plan.parsed) + member_bonus(queryset, plan.initiatives)
     trigram_words = " ".join(w for w in plan.unknown if len(w) >= TRIGRAM_MIN_LENGTH)
     if trigram_words and not plan.parsed.has_syntax:
-        # A misspelt name ("Pharmacey2u") matches through the trigram index on the names, with
-        # the words that are known ("leeds teching" finds Leeds Teaching Hospitals). Strict word
-        # similarity compares whole words, so "radi" does not find "Radar".
-        names = Q(_search_names__trigram_strict_word_similar=trigram_words)
-        known = [t for t in plan.positive if not set(t.words()) & set(plan.unknown)]
-        if known:
-            names &= matches(reduce(and_, [term_query(t) for t in known]))
-        found |= names
+        # Among the matches (the query's words and their corrections), names that look like the
+        # misspelt words rank higher. Strict word similarity compares whole words, so "radi" does
+        # not favour "Radar". The similarity is only a rank, never a condition of its own: as a
+        # condition beside the full-text one it was evaluated on every row.
         rank += Value(0.5) * TrigramStrictWordSimilarity(trigram_words, "_search_names")
     return queryset.alias(_search_names=names_text()).filter(found).annotate(search_rank=rank)
 

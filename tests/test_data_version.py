@@ -1,0 +1,112 @@
+"""The data version (core/dataversion.py) moves with every write behind a cached read, on PostgreSQL
+and on SQLite alike, and `cached()` keeps a value only while it stays."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from core.dataversion import _version_sql, cached, data_version
+from organisations.models import Contact, Organisation, Synonym
+from organisations.services import contact_erase
+from tests.factories import (
+    ContactFactory,
+    InitiativeFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    SectorFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_version_stays_while_nothing_is_written():
+    OrganisationFactory()
+    assert data_version() == data_version()
+    assert data_version() is not None
+
+
+def test_the_version_is_one_statement():
+    sql, _params = _version_sql()
+    assert sql.startswith("SELECT ") and sql.endswith(" AS data_version")
+    with connection.cursor() as cursor:
+        cursor.execute(*_version_sql())
+        assert len(cursor.fetchall()) == 1
+
+
+def test_a_new_edited_or_deleted_organisation_moves_the_version():
+    organisation = OrganisationFactory()
+    before = data_version()
+    OrganisationFactory()
+    added = data_version()
+    organisation.summary = "Edited."
+    organisation.save()
+    edited = data_version()
+    Organisation.objects.filter(pk=organisation.pk).delete()
+    deleted = data_version()
+    assert len({before, added, edited, deleted}) == 4
+
+
+def test_a_renamed_or_retired_sector_moves_the_version():
+    sector = SectorFactory(name="Imaging", slug="imaging")
+    before = data_version()
+    sector.name = "Radiology"
+    sector.save()
+    renamed = data_version()
+    sector.is_active = False
+    sector.save()
+    assert len({before, renamed, data_version()}) == 3
+
+
+def test_an_edited_synonym_or_initiative_or_a_new_membership_moves_the_version():
+    synonym = Synonym.objects.create(term="AI", equivalents="machine learning")
+    initiative = InitiativeFactory(name="Nexus")
+    versions = [data_version()]
+    synonym.equivalents = "machine learning\nartificial intelligence"
+    synonym.save()
+    versions.append(data_version())
+    initiative.summary = "A hub."
+    initiative.save()
+    versions.append(data_version())
+    MembershipFactory(initiative=initiative)
+    versions.append(data_version())
+    assert len(set(versions)) == 4
+
+
+def test_a_new_or_edited_contact_moves_the_version():
+    organisation = OrganisationFactory()
+    before = data_version()
+    contact = ContactFactory(organisation=organisation)
+    added = data_version()
+    contact.job_title = "Director"
+    contact.save()
+    assert len({before, added, data_version()}) == 3
+
+
+def test_erasing_a_person_moves_the_version_though_no_history_row_is_left():
+    organisation = OrganisationFactory()
+    older = ContactFactory(organisation=organisation, name="Ada Lovelace")
+    ContactFactory(organisation=organisation, name="Grace Hopper")
+    publisher = get_user_model().objects.create_user("publisher")
+    before = data_version()
+
+    contact_erase(contact=older, user=publisher)
+
+    assert not Contact.history.filter(id=older.pk).exists()
+    assert data_version() != before
+
+
+def test_cached_keeps_a_value_until_the_data_changes():
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return Organisation.objects.count()
+
+    OrganisationFactory()
+    assert cached("test", "count", compute) == 1
+    assert cached("test", "count", compute) == 1
+    assert len(computed) == 1
+
+    OrganisationFactory()
+    assert cached("test", "count", compute) == 2
+    assert len(computed) == 2
