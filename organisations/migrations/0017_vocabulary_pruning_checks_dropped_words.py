@@ -12,6 +12,6 @@ def recreate(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("organisations", "0015_vocabulary_follows_publishing")]
+    dependencies = [("organisations", "0016_facet_index_covering")]
 
     operations = [migrations.RunPython(recreate, recreate)]
