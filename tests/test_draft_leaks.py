@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from initiatives.models import KeyFigure
 from organisations.models import Organisation, SearchTerm, Status
-from organisations.search import did_you_mean
+from organisations.search import did_you_mean, rebuild_index
 from organisations.services import organisation_merge
 from tests.factories import (
     ContactFactory,
@@ -266,3 +266,17 @@ def test_a_bulk_edit_drops_only_the_words_no_published_entry_keeps():
     ) == {"kestrelwing"}
     Organisation.objects.filter(pk__in=[first.pk, second.pk]).update(summary="Blood tests.")
     assert not SearchTerm.objects.filter(word="kestrelwing").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the vocabulary is a table on PostgreSQL only")
+def test_a_rebuild_renews_the_vocabulary_and_writes_after_it_keep_it():
+    kept = OrganisationFactory(summary="Zorblax monitors.")
+    SearchTerm.objects.all().delete()
+
+    rebuild_index()
+
+    assert SearchTerm.objects.filter(word="zorblax").exists()
+    OrganisationFactory(summary="Kestrelwing robots.")
+    assert SearchTerm.objects.filter(word="kestrelwing").exists()
+    Organisation.objects.filter(pk=kept.pk).update(status=Status.ARCHIVED)
+    assert not SearchTerm.objects.filter(word="zorblax").exists()

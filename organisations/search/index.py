@@ -37,6 +37,10 @@ def rebuild_index():
         changed = 0
         with connection.cursor() as cursor:
             if rebuild:
+                if vendor == "postgresql":
+                    # The rebuild below renews the whole vocabulary; postgresql_rebuild switches its
+                    # triggers back on.
+                    cursor.execute(ddl.VOCABULARY_TRIGGERS_OFF)
                 for sql in ddl.copied_names(vendor):
                     cursor.execute(sql)
                     changed += cursor.rowcount
