@@ -86,7 +86,9 @@ def newest_additions(listed):
     others_after = Case(When(organisation_type=Organisation.Type.COMPANY, then=0), default=1)
     return (
         listed.annotate(others_after=others_after)
-        .only("name", "slug", "organisation_type", "town", "postcode_district", "local_authority", "created_at")
+        .only(
+            "name", "slug", "organisation_type", "town", "postcode_district", "local_authority", "created_at"
+        )
         .order_by("others_after", "-created_at", "-pk")[:NEWEST_ON_HOME]
     )
 
@@ -112,9 +114,22 @@ class StatsView(TemplateView):
                 for chart in [*organisation_stats.charts(totals), initiative_stats.initiative_chart(counts)]
                 if chart["rows"]
             ],
-            key_figures=initiative_stats.key_figure_comparisons(totals, counts),
+            figure_groups=by_source(initiative_stats.key_figure_comparisons(totals, counts)),
             **kwargs,
         )
+
+
+def by_source(rows):
+    """Reported figures grouped by their source, in the order the sources first appear:
+    [{"name", "url", "rows"}], so that each source is named once."""
+    groups = {}
+    for row in rows:
+        figure = row["figure"]
+        group = groups.setdefault(
+            figure.source_name, {"name": figure.source_name, "url": figure.source_url, "rows": []}
+        )
+        group["rows"].append(row)
+    return list(groups.values())
 
 
 def by_count(chart):

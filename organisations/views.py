@@ -12,6 +12,7 @@ from .search import did_you_mean, search
 from .search.query import MAX_WORDS
 from .search.site import site_results, suggestions
 
+
 class PaginatedCardsMixin:
     """Pages of organisation cards (or a table) where a bad `page` shows the first or last page with
     a notice, `per_page` sets the page size and `view` the cards or the table."""
@@ -153,26 +154,33 @@ def view_links(query, current):
             params.pop("view", None)
         else:
             params["view"] = value
-        links.append({"value": value, "label": label, "query": params.urlencode(), "current": value == current})
+        links.append(
+            {"value": value, "label": label, "query": params.urlencode(), "current": value == current}
+        )
     return links
 
 
-# Sortable table columns: (column, sort when first chosen, the reverse sort, if any).
+# Sortable table columns: column -> (its sort when first chosen, the reverse sort, if any).
 SORTABLE_COLUMNS = {
     "name": ("name", None),
     "founded": ("-founded", "founded"),
     "added": ("recent", None),
 }
-SORT_DIRECTIONS = {"name": "ascending", "-founded": "descending", "founded": "ascending", "recent": "descending"}
+SORT_DIRECTIONS = {
+    "name": "ascending",
+    "-founded": "descending",
+    "founded": "ascending",
+    "recent": "descending",
+}
 
 
 def sort_headers(query, current):
     """{column: {"query", "sort" (aria-sort or "")}} for the table's sortable column headers: a
     header sorts by its column, or reverses the order when it already does."""
     headers = {}
-    for column, (first, reverse) in SORTABLE_COLUMNS.items():
-        active = current in (first, reverse)
-        target = reverse if active and reverse else first
+    for column, (first, second) in SORTABLE_COLUMNS.items():
+        active = current in (first, second)
+        target = second if active and second else first
         params = query.copy()
         params.pop("page", None)
         params["sort"] = target
@@ -254,14 +262,20 @@ def facet_groups(filterset, facets, *, has_results):
     groups = []
     for name in FILTER_ORDER:
         if name == "founded":
-            selected = sum(bool(filterset.cleaned(bound) is not None) for bound in ("founded_min", "founded_max"))
+            selected = sum(
+                bool(filterset.cleaned(bound) is not None) for bound in ("founded_min", "founded_max")
+            )
             if has_results or selected:
-                groups.append({"name": name, "kind": "years", "title": "Year founded", "selected_count": selected})
+                groups.append(
+                    {"name": name, "kind": "years", "title": "Year founded", "selected_count": selected}
+                )
             continue
         if name == "hq_leeds":
             selected = int(bool(filterset.cleaned("hq_leeds")))
             if has_results or selected:
-                groups.append({"name": name, "kind": "check", "title": "Headquarters", "selected_count": selected})
+                groups.append(
+                    {"name": name, "kind": "check", "title": "Headquarters", "selected_count": selected}
+                )
             continue
         useful = [option for option in facets.get(name, []) if option["count"] or option["selected"]]
         if not useful:
@@ -471,7 +485,9 @@ class SectorDetailView(PaginatedCardsMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["sector"] = self.sector
-        context["notices"] = ignored_notices(self.filterset) + ([self.page_notice] if self.page_notice else [])
+        context["notices"] = ignored_notices(self.filterset) + (
+            [self.page_notice] if self.page_notice else []
+        )
         context["filter_url"] = f"{reverse('organisations:organisation-list')}?sector={self.sector.slug}"
         context["export_query"] = f"sector={self.sector.slug}"
         return context
