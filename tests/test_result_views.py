@@ -242,3 +242,12 @@ def test_no_facet_says_no_matches(client):
     page = text(client.get("/organisations/"))
     assert "No matches" not in page
     assert 'data-facet="initiative"' not in page and 'data-facet="regulatory"' not in page
+
+
+def test_the_api_and_the_csv_export_ignore_the_view_and_page_size(client, medtech):
+    api = client.get("/api/organisations/?view=table&per_page=100&sector=medtech")
+    assert api.status_code == 200 and api.json()["count"] == 120
+    assert len(api.json()["results"]) != 100
+    export = client.get("/organisations/export.csv?view=table&per_page=7&sector=medtech")
+    assert export.status_code == 200
+    assert len(b"".join(export.streaming_content).decode("utf-8-sig").strip().splitlines()) == 121
