@@ -27,7 +27,8 @@ def result_names(page):
 
 def search_from_home(page, text):
     page.goto("/")
-    box = page.get_by_role("searchbox").or_(page.locator("main input[name=q]")).first
+    # The header's search box, the home page's only one (a combobox once the type-ahead runs).
+    box = page.locator("header input[name=q]")
     box.fill(text)
     box.press("Enter")
     page.wait_for_url(re.compile(r"/organisations/\?"))
