@@ -57,6 +57,7 @@ class HomeView(TemplateView):
             company_count=counts["companies"],
             companies_url=organisation_stats.list_url(type="company"),
             initiatives=initiatives,
+            sectors=sectors,
             sector_count=len(sectors),
             figure_sources=figure_sources(KeyFigure.objects.public()[:FIGURES_ON_HOME]),
             newest=list(newest_additions(listed)),
