@@ -338,6 +338,17 @@ class DirectoryPageFilter(OrganisationFilter):
     )
 
     PRESENTATION = ("view", "per_page")
+    # What an ignored value of each is told: these two are choices, not filters.
+    PRESENTATION_REASONS = {
+        "view": "results show as cards or as a table",
+        "per_page": "a page shows 20, 50 or 100 results",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ignored = [
+            (name, value, self.PRESENTATION_REASONS.get(name, reason)) for name, value, reason in self.ignored
+        ]
 
     def filter_presentation(self, queryset, name, value):
         return queryset

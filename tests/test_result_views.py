@@ -41,8 +41,8 @@ def test_a_page_shows_20_50_or_100_results_and_page_links_keep_the_choice(client
 @pytest.mark.parametrize(
     ("query", "notice"),
     [
-        ("view=grid", "View “grid” was ignored"),
-        ("per_page=7", "Results per page “7” was ignored"),
+        ("view=grid", "View “grid” was ignored: results show as cards or as a table."),
+        ("per_page=7", "Results per page “7” was ignored: a page shows 20, 50 or 100 results."),
         ("per_page=abc", "Results per page “abc” was ignored"),
         ("per_page=99999999999999999999", "Results per page “99999999999999999999” was ignored"),
         ("view=%3Cscript%3E", "View “&lt;script&gt;” was ignored"),
