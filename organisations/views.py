@@ -262,9 +262,7 @@ def facet_groups(filterset, facets, *, has_results):
     groups = []
     for name in FILTER_ORDER:
         if name == "founded":
-            selected = sum(
-                bool(filterset.cleaned(bound) is not None) for bound in ("founded_min", "founded_max")
-            )
+            selected = sum(filterset.cleaned(bound) is not None for bound in ("founded_min", "founded_max"))
             if has_results or selected:
                 groups.append(
                     {"name": name, "kind": "years", "title": "Year founded", "selected_count": selected}
