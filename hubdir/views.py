@@ -3,6 +3,7 @@
 import sys
 
 from django.contrib.sitemaps.views import sitemap
+from django.db.models import Case, Count, Q, When
 from django.http import FileResponse, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
@@ -23,6 +24,8 @@ from organisations.models import Candidate, Organisation, Sector
 from .sitemaps import SITEMAPS
 
 NEWEST_ON_HOME = 6
+# The home page fits two and a half phone screens: a few figures, the rest on /stats/.
+FIGURES_ON_HOME = 4
 
 
 class HomeView(TemplateView):
@@ -31,22 +34,64 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         listed = Organisation.objects.listed()
-        context.update(
-            organisation_count=cached("home-count", "home-count", listed.count),
-            initiatives=cached(
-                "home-initiatives",
-                "home-initiatives",
-                lambda: list(Initiative.objects.published().with_member_count().order_by("name")),
-            ),
-            key_figures=list(KeyFigure.objects.public()),
-            newest=list(listed.with_card_relations().order_by("-created_at", "-pk")[:NEWEST_ON_HOME]),
-            sectors=cached(
-                "home-sectors",
-                "home-sectors",
-                lambda: list(Sector.objects.active().in_use().order_by("name")),
+        counts = cached(
+            "home-counts",
+            "home-counts",
+            lambda: listed.aggregate(
+                organisations=Count("pk"),
+                companies=Count("pk", filter=Q(organisation_type=Organisation.Type.COMPANY)),
             ),
         )
+        initiatives = cached(
+            "home-initiatives",
+            "home-initiatives",
+            lambda: list(Initiative.objects.published().with_member_count().order_by("name")),
+        )
+        sectors = cached(
+            "home-sectors",
+            "home-sectors",
+            lambda: list(Sector.objects.active().in_use().order_by("name")),
+        )
+        context.update(
+            organisation_count=counts["organisations"],
+            company_count=counts["companies"],
+            companies_url=organisation_stats.list_url(type="company"),
+            initiatives=initiatives,
+            sectors=sectors,
+            sector_count=len(sectors),
+            figure_sources=figure_sources(KeyFigure.objects.public()[:FIGURES_ON_HOME]),
+            newest=list(newest_additions(listed)),
+        )
         return context
+
+
+def figure_sources(figures):
+    """Figures grouped by their source, in order, each source named once: [{"name", "url", "when",
+    "figures"}]. `when` is the date the source gives when it is the same for all its figures; a figure
+    with another date keeps its own."""
+    groups = []
+    for figure in figures:
+        figure.when = figure.as_of_label or (f"{figure.as_of:%B %Y}" if figure.as_of else "")
+        if groups and groups[-1]["name"] == figure.source_name:
+            groups[-1]["figures"].append(figure)
+        else:
+            groups.append({"name": figure.source_name, "url": figure.source_url, "figures": [figure]})
+    for group in groups:
+        dates = {figure.when for figure in group["figures"]}
+        group["when"] = dates.pop() if len(dates) == 1 else ""
+    return groups
+
+
+def newest_additions(listed):
+    """The latest entries, companies first: the new businesses are what most visitors come for."""
+    others_after = Case(When(organisation_type=Organisation.Type.COMPANY, then=0), default=1)
+    return (
+        listed.annotate(others_after=others_after)
+        .only(
+            "name", "slug", "organisation_type", "town", "postcode_district", "local_authority", "created_at"
+        )
+        .order_by("others_after", "-created_at", "-pk")[:NEWEST_ON_HOME]
+    )
 
 
 class StatsView(TemplateView):
@@ -66,13 +111,32 @@ class StatsView(TemplateView):
             ),
             # A chart with nothing to count is left out, not shown empty.
             charts=[
-                chart
+                by_count(chart)
                 for chart in [*organisation_stats.charts(totals), initiative_stats.initiative_chart(counts)]
                 if chart["rows"]
             ],
-            key_figures=initiative_stats.key_figure_comparisons(totals, counts),
+            figure_groups=by_source(initiative_stats.key_figure_comparisons(totals, counts)),
             **kwargs,
         )
+
+
+def by_source(rows):
+    """Reported figures grouped by their source, in the order the sources first appear:
+    [{"name", "url", "rows"}], so that each source is named once."""
+    groups = {}
+    for row in rows:
+        figure = row["figure"]
+        group = groups.setdefault(
+            figure.source_name, {"name": figure.source_name, "url": figure.source_url, "rows": []}
+        )
+        group["rows"].append(row)
+    return list(groups.values())
+
+
+def by_count(chart):
+    """The chart with its biggest rows first (ties by label): every chart reads the same way."""
+    chart["rows"] = sorted(chart["rows"], key=lambda row: (-row["count"], row["label"].lower()))
+    return chart
 
 
 class AboutView(TemplateView):

@@ -335,6 +335,53 @@ def _reason(error):
     return error.messages[0]
 
 
+# How the directory pages show their results; not filters, so the API and the CSV export leave them out.
+VIEW_CHOICES = [("cards", "Cards"), ("table", "Table")]
+PER_PAGE_CHOICES = [("20", "20"), ("50", "50"), ("100", "100")]
+DEFAULT_PER_PAGE = 20
+
+
+class DirectoryPageFilter(OrganisationFilter):
+    """The directory pages' FilterSet: every filter of the API and the export, plus `view` and
+    `per_page`, checked like the filters (a bad value is ignored with a notice) and kept in links."""
+
+    view = django_filters.ChoiceFilter(method="filter_presentation", choices=VIEW_CHOICES, label="View")
+    per_page = django_filters.ChoiceFilter(
+        method="filter_presentation", choices=PER_PAGE_CHOICES, label="Results per page"
+    )
+
+    PRESENTATION = ("view", "per_page")
+    # What an ignored value of each is told: these two are choices, not filters.
+    PRESENTATION_REASONS = {
+        "view": "results show as cards or as a table",
+        "per_page": "a page shows 20, 50 or 100 results",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ignored = [
+            (name, value, self.PRESENTATION_REASONS.get(name, reason)) for name, value, reason in self.ignored
+        ]
+
+    def filter_presentation(self, queryset, name, value):
+        return queryset
+
+    def active_filters(self):
+        return [(name, value) for name, value in super().active_filters() if name not in self.PRESENTATION]
+
+    def presentation(self):
+        """[(parameter, value)] for the presentation choices given in the query."""
+        return [(name, self.cleaned(name)) for name in self.PRESENTATION if self.cleaned(name)]
+
+    @property
+    def current_view(self):
+        return self.cleaned("view") or "cards"
+
+    @property
+    def page_size(self):
+        return int(self.cleaned("per_page") or DEFAULT_PER_PAGE)
+
+
 class StrictOrganisationFilter(OrganisationFilter):
     """For the API: a malformed value makes the filterset invalid instead of being dropped."""
 

@@ -1,4 +1,3 @@
-from django.db.models.functions import Lower
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -7,21 +6,22 @@ from django.views.generic import DetailView, ListView
 from core.pagination import CachedCountPaginator, page_with_notice
 
 from .facets import facet_counts, split_top
-from .filters import Q_MAX_LENGTH, OrganisationFilter
+from .filters import PER_PAGE_CHOICES, Q_MAX_LENGTH, VIEW_CHOICES, DirectoryPageFilter
 from .models import Organisation, OrganisationSlugRedirect, Sector, Status
 from .search import did_you_mean, search
 from .search.query import MAX_WORDS
 from .search.site import site_results, suggestions
 
-PAGE_SIZE = 20
-
 
 class PaginatedCardsMixin:
-    """Pages of organisation cards where a bad `page` shows the first or last page with a notice."""
+    """Pages of organisation cards (or a table) where a bad `page` shows the first or last page with
+    a notice, `per_page` sets the page size and `view` the cards or the table."""
 
-    paginate_by = PAGE_SIZE
     paginator_class = CachedCountPaginator
     page_notice = ""
+
+    def get_paginate_by(self, queryset):
+        return self.filterset.page_size
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
@@ -33,7 +33,20 @@ class PaginatedCardsMixin:
         context["page_range"] = context["paginator"].get_elided_page_range(
             context["page_obj"].number, on_each_side=2, on_ends=1
         )
-        context["page_query"] = self.request.GET
+        filterset = self.filterset
+        query = canonical_query(filterset)
+        context.update(
+            # Links keep the accepted parameters only: a value that was ignored is not carried along.
+            page_query=query,
+            current_view=filterset.current_view,
+            view_links=view_links(query, filterset.current_view),
+            per_page=filterset.page_size,
+            per_page_choices=[int(value) for value, _label in PER_PAGE_CHOICES],
+            sort_choices=sort_choices(filterset),
+            current_sort=filterset.current_sort,
+            sort_headers=sort_headers(query, filterset.current_sort),
+            share_url=self.request.build_absolute_uri(f"{self.request.path}?{query.urlencode()}".rstrip("?")),
+        )
         return context
 
 
@@ -42,7 +55,7 @@ class OrganisationListView(PaginatedCardsMixin, ListView):
     context_object_name = "organisations"
 
     def get_queryset(self):
-        self.filterset = OrganisationFilter(self.request.GET, queryset=Organisation.objects.published())
+        self.filterset = DirectoryPageFilter(self.request.GET, queryset=Organisation.objects.published())
         return self.filterset.qs.with_card_relations()
 
     def get_paginator(self, queryset, per_page, **kwargs):
@@ -60,11 +73,9 @@ class OrganisationListView(PaginatedCardsMixin, ListView):
         context.update(
             filterset=filterset,
             query=query,
-            current_sort=filterset.current_sort,
             # With no results the sort control is not shown; a sort the visitor chose still rides
             # along (a hidden field) when they change the search or the filters.
             requested_sort=filterset.cleaned("sort") or "",
-            sort_choices=sort_choices(filterset),
             facet_groups=facet_groups(filterset, facets, has_results=has_results),
             chips=filter_chips(filterset, facets),
             notices=ignored_notices(filterset)
@@ -73,9 +84,8 @@ class OrganisationListView(PaginatedCardsMixin, ListView):
             filter_count=filter_count,
             search_without_filters=search_without_filters(query),
             site_groups=site_results(plan) if plan else None,
-            # Links keep the accepted filters only: a value that was ignored is not carried along.
-            page_query=canonical_query(filterset),
-            export_query=canonical_query(filterset).urlencode(),
+            # The export is the same list whatever the page shows: no view or page size.
+            export_query=canonical_query(filterset, presentation=False).urlencode(),
         )
         if query and not has_results:
             context.update(no_results(filterset, plan, filter_count))
@@ -123,15 +133,66 @@ def search_without_filters(query):
     return f"{reverse('organisations:organisation-list')}?{params.urlencode()}"
 
 
-def canonical_query(filterset, without=None):
-    """The accepted filters (and sort) as a query string, optionally without one (name, value)."""
+def canonical_query(filterset, without=None, *, presentation=True):
+    """The accepted filters, sort, view and page size as a query string, optionally without one
+    (name, value) or without the view and page size."""
     query = QueryDict(mutable=True)
     for name, value in filterset.active_filters():
         if (name, value) != without:
             query.appendlist(name, value)
     if filterset.cleaned("sort"):
         query["sort"] = filterset.cleaned("sort")
+    if presentation:
+        for name, value in filterset.presentation():
+            query[name] = value
     return query
+
+
+def view_links(query, current):
+    """The cards/table switch: each a link to the same results (first page) in that view."""
+    links = []
+    for value, label in VIEW_CHOICES:
+        params = query.copy()
+        params.pop("page", None)
+        if value == "cards":
+            params.pop("view", None)
+        else:
+            params["view"] = value
+        links.append(
+            {"value": value, "label": label, "query": params.urlencode(), "current": value == current}
+        )
+    return links
+
+
+# Sortable table columns: column -> (its sort when first chosen, the reverse sort, if any).
+SORTABLE_COLUMNS = {
+    "name": ("name", None),
+    "founded": ("-founded", "founded"),
+    "added": ("recent", None),
+}
+SORT_DIRECTIONS = {
+    "name": "ascending",
+    "-founded": "descending",
+    "founded": "ascending",
+    "recent": "descending",
+}
+
+
+def sort_headers(query, current):
+    """{column: {"query", "sort" (aria-sort or "")}} for the table's sortable column headers: a
+    header sorts by its column, or reverses the order when it already does."""
+    headers = {}
+    for column, (first, second) in SORTABLE_COLUMNS.items():
+        active = current in (first, second)
+        target = second if active and second else first
+        params = query.copy()
+        params.pop("page", None)
+        params["sort"] = target
+        headers[column] = {
+            "query": params.urlencode(),
+            "sort": SORT_DIRECTIONS[current] if active else "",
+        }
+    return headers
 
 
 def option_labels(filterset, facets):
@@ -165,32 +226,61 @@ def filter_chips(filterset, facets):
 
 
 FACET_TITLES = {
+    "type": "Type of organisation",
     "sector": "Sector",
     "initiative": "Initiative",
-    "care_setting": "Care setting",
-    "regulatory": "Regulatory marks",
-    "type": "Type of organisation",
-    "size": "Size",
     "local_authority": "Local authority",
     "district": "Postcode district",
+    "size": "Size",
+    "care_setting": "Care setting",
+    "regulatory": "Regulatory mark",
 }
+
+# The filter column in the order visitors reach for them: what an organisation is and does, who it
+# works with, where it is, its size and age, then the specialist facets. `founded` and `hq_leeds`
+# are a year range and a single box, not counted facets.
+FILTER_ORDER = (
+    "type",
+    "sector",
+    "initiative",
+    "local_authority",
+    "district",
+    "hq_leeds",
+    "size",
+    "founded",
+    "care_setting",
+    "regulatory",
+)
+
+# Groups open at first, besides any with a choice made: the two most asked-for.
+OPEN_GROUPS = 2
 
 
 def facet_groups(filterset, facets, *, has_results):
-    """The filter column: per facet, the options worth offering, the top ones first.
+    """The filter column: per facet, in FILTER_ORDER, the options worth offering, the top ones first.
 
     An option that would give no results is left out (unless it is ticked, so that it can be
-    unticked): a search with few results would otherwise list every option with a zero. A facet
-    left with nothing to offer keeps its heading with "No matches" while there are results, so
-    the visitor still sees the filter exists; when nothing matches at all it is left out, so the
-    empty page stays short and its way out (did you mean, clear filters) stays in view.
+    unticked), and a facet left with nothing to offer is left out altogether. The year range and
+    the headquarters box are offered while there are results or while they are in use.
     """
     groups = []
-    for name, options in facets.items():
-        if not options:
+    for name in FILTER_ORDER:
+        if name == "founded":
+            selected = sum(filterset.cleaned(bound) is not None for bound in ("founded_min", "founded_max"))
+            if has_results or selected:
+                groups.append(
+                    {"name": name, "kind": "years", "title": "Year founded", "selected_count": selected}
+                )
             continue
-        useful = [option for option in options if option["count"] or option["selected"]]
-        if not useful and not has_results:
+        if name == "hq_leeds":
+            selected = int(bool(filterset.cleaned("hq_leeds")))
+            if has_results or selected:
+                groups.append(
+                    {"name": name, "kind": "check", "title": "Headquarters", "selected_count": selected}
+                )
+            continue
+        useful = [option for option in facets.get(name, []) if option["count"] or option["selected"]]
+        if not useful:
             continue
         for index, option in enumerate(useful):
             option["id"] = f"filter-{name}-{index}"
@@ -198,6 +288,7 @@ def facet_groups(filterset, facets, *, has_results):
         groups.append(
             {
                 "name": name,
+                "kind": "options",
                 "title": FACET_TITLES[name],
                 "shown": shown,
                 "more": more,
@@ -205,6 +296,8 @@ def facet_groups(filterset, facets, *, has_results):
                 "selected_count": sum(option["selected"] for option in useful),
             }
         )
+    for index, group in enumerate(groups):
+        group["open"] = bool(group["selected_count"]) or index < OPEN_GROUPS
     return groups
 
 
@@ -377,18 +470,28 @@ class SectorDetailView(PaginatedCardsMixin, ListView):
     template_name = "organisations/sector_detail.html"
     context_object_name = "organisations"
 
+    # A sector page sorts and shows its organisations as the directory does; it has no filters.
+    PARAMETERS = ("sort", *DirectoryPageFilter.PRESENTATION)
+
     def get_queryset(self):
         self.sector = get_object_or_404(Sector, slug=self.kwargs["slug"])
         organisations = Organisation.objects.listed().filter(sectors=self.sector)
         if not self.sector.is_active and not organisations.exists():
             raise Http404("No sector at this address.")
-        return organisations.with_card_relations().order_by(Lower("name"), "pk")
+        data = QueryDict(mutable=True)
+        for name in self.PARAMETERS:
+            data.setlist(name, self.request.GET.getlist(name))
+        self.filterset = DirectoryPageFilter(data, queryset=organisations)
+        return self.filterset.qs.with_card_relations()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["sector"] = self.sector
-        context["notices"] = [self.page_notice] if self.page_notice else []
+        context["notices"] = ignored_notices(self.filterset) + (
+            [self.page_notice] if self.page_notice else []
+        )
         context["filter_url"] = f"{reverse('organisations:organisation-list')}?sector={self.sector.slug}"
+        context["export_query"] = f"sector={self.sector.slug}"
         return context
 
 

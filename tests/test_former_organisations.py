@@ -117,7 +117,7 @@ def test_an_archived_duplicate_still_redirects_to_the_entry_that_replaced_it(cli
 
 def test_counts_and_statistics_leave_them_out(client, nhs):
     home = text(client.get("/"))
-    assert re.search(r'<p class="lead">1 companies, NHS bodies', home)
+    assert '<span class="headline-counts__value">1</span> organisation</a>' in home
     stats = client.get("/stats/").context
     assert stats["totals"]["organisations"] == 1
     sector_chart = next(chart for chart in stats["charts"] if chart["key"] == "sector")

@@ -135,7 +135,7 @@ def test_large_facets_show_ten_options_and_the_rest_behind_show_all(client):
     for n in range(15):
         OrganisationFactory(sectors=[SectorFactory(name=f"Sector {n:02}", slug=f"sector-{n:02}")])
     page = text(client.get("/organisations/"))
-    sector_group = page[page.index("<legend") : page.index("Type of organisation")]
+    sector_group = page[page.index('data-facet="sector"') : page.index('data-facet="hq_leeds"')]
     before, after = sector_group.split('<details class="facet__more">')
     assert before.count('name="sector"') == 10
     assert after.count('name="sector"') == 5
@@ -149,7 +149,8 @@ def test_pagination_shows_twenty_a_page_and_keeps_the_filters(client):
     response = client.get("/organisations/?sector=medtech&sort=name")
     assert len(response.context["organisations"]) == 20
     page = text(response)
-    assert 'href="?sector=medtech&amp;sort=name&amp;page=2"' in page
+    # Page links land on the results.
+    assert 'href="?sector=medtech&amp;sort=name&amp;page=2#results"' in page
     second = client.get("/organisations/?sector=medtech&sort=name&page=2")
     assert [o.name for o in second.context["organisations"]][0] == "Org 20"
 
@@ -341,10 +342,11 @@ def test_options_that_would_give_no_results_are_not_offered(client):
     groups = {g["name"]: g for g in client.get("/organisations/?q=cardiac").context["facet_groups"]}
     assert [o["value"] for o in groups["sector"]["shown"]] == ["medtech"]
     assert groups["sector"]["more"] == [] and groups["sector"]["total"] == 1
-    # A facet with nothing to offer keeps its heading while there are results.
-    assert groups["initiative"]["shown"] == [] and groups["initiative"]["more"] == []
+    # A facet with nothing to offer is left out altogether, heading and all.
+    assert "initiative" not in groups and "care_setting" not in groups
     page = text(client.get("/organisations/?q=cardiac"))
-    assert "No matches" in page and "Genome Hub" not in page
+    assert "No matches" not in page and "Genome Hub" not in page
+    assert 'data-facet="initiative"' not in page
 
 
 def test_a_search_with_no_results_is_a_short_page_that_leads_somewhere(client):
@@ -354,7 +356,7 @@ def test_a_search_with_no_results_is_a_short_page_that_leads_somewhere(client):
     page = text(response)
     groups = response.context["facet_groups"]
     # Only the ticked sector is left to offer (to untick it); every other facet is left out.
-    assert [(g["name"], [o["value"] for o in g["shown"] + g["more"]]) for g in groups] == [
+    assert [(g["name"], [o["value"] for o in g.get("shown", []) + g.get("more", [])]) for g in groups] == [
         ("sector", ["medtech"])
     ]
     assert page.count('type="checkbox"') <= 2  # the ticked sector and "headquartered in Leeds"
@@ -482,3 +484,61 @@ def test_a_suggest_update_page_answered_with_a_form_error_keeps_its_breadcrumb(c
         ("Acme", "/organisations/acme/"),
         ("Suggest an update", None),
     ]
+
+
+def test_home_shows_headline_counts_and_the_newest_additions_companies_first_with_their_date(client):
+    import datetime
+
+    from django.utils import timezone
+
+    from organisations.models import Organisation
+
+    SectorFactory(name="Medtech", slug="medtech")
+    InitiativeFactory(name="Nexus Hub")
+    now = timezone.now()
+    for n, kind in enumerate(["nhs", "company", "university", "company"]):
+        organisation = OrganisationFactory(
+            name=f"Entry {n}", organisation_type=kind, sectors=[SectorFactory(slug="medtech")]
+        )
+        Organisation.objects.filter(pk=organisation.pk).update(
+            created_at=now - datetime.timedelta(days=10 - n)
+        )
+    page = text(client.get("/"))
+    counts = page[
+        page.index('<ul class="headline-counts">') : page.index("</ul>", page.index("headline-counts"))
+    ]
+    assert '<span class="headline-counts__value">4</span> organisations</a>' in counts
+    assert (
+        'href="/organisations/?type=company"><span class="headline-counts__value">2</span> companies'
+        in counts
+    )
+    assert '<span class="headline-counts__value">1</span> initiative</a>' in counts
+    assert '<span class="headline-counts__value">1</span> sector</a>' in counts
+    newest = page[page.index('<ol class="newest">') :]
+    names = re.findall(r'class="newest__name" href="[^"]+">([^<]+)</a>', newest)
+    assert names == ["Entry 3", "Entry 1", "Entry 2", "Entry 0"]
+    added = (now - datetime.timedelta(days=7)).date()
+    assert f'added <time datetime="{added:%Y-%m-%d}">{added.day} {added:%b %Y}</time>' in newest
+
+
+def test_the_home_page_has_one_search_box_the_headers(client):
+    page = text(client.get("/"))
+    assert page.count('name="q"') == 1
+    header = page[page.index('<header class="site-header">') : page.index("</header>")]
+    # The search comes before the menu, in reading order as on screen.
+    assert header.index('role="search"') < header.index('class="site-nav"')
+
+
+def test_the_atom_feed_is_advertised_in_the_head_and_linked_in_the_footer_with_the_api_and_csv(client):
+    for path in ["/", "/organisations/", "/stats/", "/about/"]:
+        page = text(client.get(path))
+        head = page[: page.index("</head>")]
+        assert (
+            '<link rel="alternate" type="application/atom+xml" title="Newly published organisations (Atom feed)" '
+            'href="/feeds/organisations.atom">'
+        ) in head
+        footer = page[page.index('<footer class="site-footer">') :]
+        assert 'href="/feeds/organisations.atom" type="application/atom+xml">Atom feed' in footer
+        assert 'href="/api/docs/">API documentation</a>' in footer
+        assert 'href="/organisations/export.csv">CSV export' in footer
+    assert client.get("/feeds/organisations.atom").status_code == 200

@@ -351,3 +351,28 @@ def test_an_initiative_without_members_has_no_empty_members_section(client):
     listing = text(client.get("/initiatives/"))
     card = listing[listing.index("Quiet Hub") :]
     assert "0 organisations" not in card
+
+
+def test_the_header_block_shows_the_website_and_key_facts(client, organisation):
+    page = text(client.get("/organisations/acme-health/"))
+    header = page[
+        page.index('<header class="profile__header">') : page.index(
+            "</header>", page.index("profile__header")
+        )
+    ]
+    keyfacts = {
+        term: re.sub(r"<[^>]+>", "", value).strip()
+        for term, value in re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", header, re.S)
+    }
+    assert keyfacts == {
+        "Place": "Leeds, LS1",
+        "Founded": "2010",
+        "Size": "Small (10–49) employees",
+        "Website": "acme.example.org",
+    }
+    assert (
+        '<a href="https://acme.example.org" class="profile__website-link" rel="noopener noreferrer external">'
+        in header
+    )
+    # Said once: the side column keeps the rest.
+    assert "Founded" not in dict(facts(page)) and "Website" not in dict(facts(page))

@@ -30,9 +30,9 @@ def test_matching_initiatives_and_sectors_show_above_the_results_with_a_line_and
     html = page(client, q="incubator")
 
     group = html[html.index('class="search-groups"') :]
-    assert group.index(f'href="/initiatives/{incubator.slug}/"') < html.index('class="results"') - html.index(
-        'class="search-groups"'
-    )
+    assert group.index(f'href="/initiatives/{incubator.slug}/"') < html.index(
+        '<ol class="results'
+    ) - html.index('class="search-groups"')
     assert "Health Innovation Leeds Incubator</a>" in group
     assert "Support for start-ups." in group
     assert "Digital health" not in group

@@ -115,13 +115,13 @@ def test_an_empty_directory_still_has_a_stats_page(client):
     page = response.content.decode()
     # Charts with nothing to count are left out rather than shown empty.
     assert "Nothing to count" not in page
-    assert "stats-chart" not in page
+    assert "stats-chart " not in page and "bar-chart" not in page
 
 
 def directory_cell(html, label):
     """The "The directory" cell of the reported figure with this label: (its text, its link or None)."""
     match = re.search(
-        rf"{re.escape(label)}</th>\s*<td>.*?</td>\s*<td>(?:<a href=\"([^\"]+)\">)?([^<]*)(?:</a>)?</td>",
+        rf"{re.escape(label)}(?: \([^)]*\))?</th>\s*<td[^>]*>(?:<a href=\"([^\"]+)\">)?([^<]*)(?:</a>)?</td>",
         html,
         re.S,
     )
@@ -247,3 +247,39 @@ def test_every_section_of_the_stats_page_is_spaced_alike(client, directory):
     assert len(sections) == 8
     for tag in sections:
         assert re.search(r'class="section(?: [^"]*)?"', tag), tag
+
+
+def test_every_chart_is_sorted_by_count_most_first(client, directory):
+    for chart in client.get("/stats/").context["charts"]:
+        counts = [row["count"] for row in chart["rows"]]
+        assert counts == sorted(counts, reverse=True), chart["key"]
+    decades = next(c for c in client.get("/stats/").context["charts"] if c["key"] == "founded")
+    assert [row["label"] for row in decades["rows"]] == ["1990s", "2000s"]
+
+
+def test_each_chart_keeps_its_table_behind_a_show_as_table_disclosure(client, directory):
+    html = client.get("/stats/").content.decode()
+    sections = html.split('<section class="section stats-chart"')[1:]
+    assert len(sections) == len(client.get("/stats/").context["charts"]) > 0
+    for section in sections:
+        section = section[: section.index("</section>")]
+        details = section[section.index('<details class="stats-chart__table">') :]
+        assert details.startswith('<details class="stats-chart__table">\n      <summary>Show as table')
+        assert "<table" in details and "<table" not in section[: section.index("<details")]
+
+
+def test_chart_labels_may_wrap_between_words_but_never_inside_one(client):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    css = (Path(settings.BASE_DIR) / "static/css/stats.css").read_text()
+    assert "break-all" not in css and "overflow-wrap: anywhere" not in css
+    label = re.search(r"^\.bar-chart__label \{([^}]*)\}", css, re.M).group(1)
+    assert "overflow-wrap: normal" in label and "word-break: normal" in label
+
+
+def test_reported_figures_name_each_source_once(client, directory):
+    KeyFigureFactory(slug="other", label="another Savills figure", source_name="Savills blog")
+    html = client.get("/stats/").content.decode()
+    assert html.count(">Savills blog</a>") == 1

@@ -1,6 +1,7 @@
 """Small presentation helpers for the directory's templates."""
 
 import json
+from urllib.parse import urlsplit
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
@@ -39,6 +40,16 @@ def initials(name):
     words = [w for w in name.split() if w[:1].isalnum() and w.lower() not in INITIALS_SKIP]
     letters = "".join(w[0] for w in words[:2]).upper()
     return letters or "?"
+
+
+@register.filter
+def host(url):
+    """The host a web address points at, without "www.": what a card shows of a website."""
+    try:
+        name = urlsplit(str(url)).hostname or ""
+    except ValueError:
+        return ""
+    return name.removeprefix("www.")
 
 
 @register.simple_tag

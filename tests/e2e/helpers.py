@@ -46,10 +46,10 @@ def format_violations(url, violations):
     return "\n".join(lines)
 
 
-def screenshot(page, name):
+def screenshot(page, name, *, full_page=True):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
@@ -101,11 +101,13 @@ PUBLIC_PAGES = {
     "home": "/",
     "list": "/organisations/",
     "list-filtered": _filtered_list,
+    "list-table": "/organisations/?view=table&per_page=50",
     "empty-results": "/organisations/?q=zzqxvbnonsense",
     "profile": _first_profile,
     "initiatives": "/initiatives/",
     "initiative": _busiest_initiative,
     "sector": _busiest_sector,
+    "sector-table": lambda: _busiest_sector() + "?view=table",
     "stats": "/stats/",
     "suggest": "/suggest/",
     "about": "/about/",

@@ -75,22 +75,26 @@ def test_a_keyboard_user_searches_and_filters_without_a_mouse(site, page):
     query = query_of(page)
     assert "sector" not in query and query["q"] == ["health"]
 
-    # The "Apply filters" button submits with Enter too (for browsers without the script).
-    tab_until(page, lambda a: a["tag"] == "input" and a["name"] == "founded_min")
+    # A closed filter group opens with Enter on its heading; the "Show N results" button submits
+    # with Enter too (for browsers without the script) and lands on the results.
+    tab_until(page, lambda a: a["tag"] == "summary" and a["text"].startswith("Year founded"))
+    page.keyboard.press("Enter")
+    tab_until(page, lambda a: a["tag"] == "input" and a["name"] == "founded_min", limit=3)
     page.keyboard.type("2000")
-    tab_until(page, lambda a: a["tag"] == "button" and re.search(r"apply", a["text"], re.I))
+    tab_until(page, lambda a: a["tag"] == "button" and re.search(r"^show \d+ results?$", a["text"], re.I))
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert query_of(page)["founded_min"] == ["2000"]
+    assert urlparse(page.url).fragment == "results"
 
 
-def test_on_a_phone_the_filters_open_from_a_filter_disclosure_by_keyboard(site, new_context):
+def test_on_a_phone_the_filters_open_from_a_filters_button_by_keyboard(site, new_context):
     page = new_context(viewport=PHONE).new_page()
     page.goto("/organisations/")
     filters = page.locator(".filters").first
     assert not filters.is_visible(), "on a phone the filters start collapsed"
     summary, _ = tab_until(page, lambda a: a["tag"] == "summary")
-    assert "filter" in summary["text"].lower()
+    assert summary["text"].startswith("Filters")
     page.keyboard.press("Enter")
     assert filters.is_visible()
     page.keyboard.press("Tab")

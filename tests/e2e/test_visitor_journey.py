@@ -27,7 +27,8 @@ def result_names(page):
 
 def search_from_home(page, text):
     page.goto("/")
-    box = page.get_by_role("searchbox").or_(page.locator("main input[name=q]")).first
+    # The header's search box, the home page's only one (a combobox once the type-ahead runs).
+    box = page.locator("header input[name=q]")
     box.fill(text)
     box.press("Enter")
     page.wait_for_url(re.compile(r"/organisations/\?"))
@@ -124,15 +125,17 @@ def busiest_sector_and_initiative():
     return pairs.first()
 
 
-def check_filter(page, legend_or_group, label):
-    """Tick a filter option by its visible label within its group (the group's legend or heading)."""
-    group = page.locator("fieldset, details, section").filter(has_text=re.compile(legend_or_group, re.I))
+def check_filter(page, facet, label):
+    """Tick a filter option by its visible label within its group, opening the group if it is closed."""
+    group = page.locator(f"details.facet[data-facet='{facet}']")
+    if group.get_attribute("open") is None:
+        group.locator("summary").first.click()
     group.get_by_label(label, exact=False).first.check()
 
 
 def apply_filters(page):
-    # The page's own button, not the search box's in the header.
-    page.locator("main").get_by_role("button", name=re.compile(r"apply|filter|search", re.I)).first.click()
+    # The filter panel's own button, not the search box's in the header.
+    page.locator("main").get_by_role("button", name=re.compile(r"^show \d+ results?$", re.I)).click()
     page.wait_for_load_state()
 
 
