@@ -712,6 +712,46 @@ class SearchTerm(models.Model):
         return self.word
 
 
+class SearchRow(models.Model):
+    """What a search reads of each published organisation, and nothing else: its search vector and
+    the names that ranking and the name order read.
+
+    On PostgreSQL, statement-level triggers on the organisation table keep it exactly in step with
+    publishing, editing and deleting, and `rebuild_index()` renews it (organisations/search/ddl.py);
+    the public list's search reads it (facet_index.search_ids), so that matching and ranking at
+    100,000 organisations scan a table of these few columns rather than the wide rows. SQLite
+    searches its FTS5 tables: there the table exists (the model works everywhere) but stays empty.
+    """
+
+    # No foreign key constraint: the triggers keep the rows in step, and a flush or a delete of
+    # organisations needs no order between the tables. DO_NOTHING: Django's delete must not query
+    # this table row by row.
+    organisation = models.OneToOneField(
+        Organisation,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    search_vector = SearchDocumentField(null=True, editable=False)
+    # The same types as the organisation's columns, so that the same expressions give the same
+    # ranks and the same order.
+    name = models.CharField(max_length=200)
+    legal_name = models.CharField(max_length=300, blank=True)
+    alternative_names = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        db_table = "organisations_search_row"
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def membership_model(cls):
+        """Search ranks the members of an initiative a query names (search/ranking.py)."""
+        return Organisation.membership_model()
+
+
 class OrganisationSlugRedirect(models.Model):
     """A slug an organisation used to have, so that old links answer with a 301."""
 

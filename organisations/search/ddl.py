@@ -2,8 +2,10 @@
 `rebuild_index()` and `ensure_sqlite_triggers()` repair them from here.
 
 PostgreSQL: a weighted tsvector column kept by a trigger, its GIN index, a trigram index on the
-names, and the vocabulary of published words (organisations_search_term, the SearchTerm model)
-kept by statement-level triggers. SQLite: external-content FTS5 tables kept by triggers.
+names, the vocabulary of published words (organisations_search_term, the SearchTerm model)
+kept by statement-level triggers, and a narrow copy of what a search reads of each published row
+(organisations_search_row, the SearchRow model), kept by statement-level triggers too. SQLite:
+external-content FTS5 tables kept by triggers.
 
 What the objects read is a `Document`: the organisation columns searched and their weights. A
 migration passes the document it was written for, so that replaying an old migration on a new
@@ -17,6 +19,7 @@ TABLE = "organisations_organisation"
 FTS_TABLE = "organisations_organisation_fts"
 EXACT_FTS_TABLE = "organisations_organisation_fts_exact"
 TERM_TABLE = "organisations_search_term"
+ROW_TABLE = "organisations_search_row"
 CONFIG = "pg_catalog.english"
 
 # Columns holding several values separated by semicolons ("LTHT; HSCIC").
@@ -35,6 +38,9 @@ class Document:
     # Words leave the vocabulary as soon as no published entry uses them (archived, unpublished,
     # edited or deleted), so "did you mean" never offers what only a hidden entry said.
     prune: bool = False
+    # The narrow table of published rows that the public list searches (organisations_search_row,
+    # the SearchRow model), kept by statement-level triggers: from migration 0018 on.
+    rows: bool = False
 
     @property
     def column_names(self):
@@ -66,6 +72,7 @@ DOCUMENT = Document(
     names=("name", "legal_name", "alternative_names"),
     exact=True,
     prune=True,
+    rows=True,
 )
 
 
@@ -342,6 +349,126 @@ def _names_index(document):
     return f"CREATE INDEX org_name_trgm_gin ON {TABLE} USING gin (({names}) gin_trgm_ops)"
 
 
+# --- The narrow table of published rows ----------------------------------------------------------
+
+# What a search reads of a published organisation: its vector, and the names that ranking and the
+# name order read (search/ranking.py, search/postgresql.py). The table (the SearchRow model) is
+# created by its migration; these objects fill it and keep it in step.
+ROW_COLUMNS = ("search_vector", "name", "legal_name", "alternative_names")
+ROW_VECTOR_INDEX = "org_search_row_vector_gin"
+ROW_TRIGGERS = (
+    ("organisations_search_row_insert", "AFTER INSERT", "REFERENCING NEW TABLE AS new_rows"),
+    ("organisations_search_row_update", "AFTER UPDATE", "REFERENCING NEW TABLE AS new_rows"),
+    ("organisations_search_row_delete", "AFTER DELETE", "REFERENCING OLD TABLE AS old_rows"),
+    ("organisations_search_row_truncate", "AFTER TRUNCATE", ""),
+)
+# The rows of a rebuild are renewed by the rebuild itself (see VOCABULARY_TRIGGERS_OFF).
+_SKIP_WHILE_REBUILDING = (
+    "IF current_setting('organisations.rebuilding_vocabulary', true) = 'on' THEN RETURN NULL; END IF;"
+)
+
+
+def _upsert_rows(source):
+    """Copy the published rows of `source` into the narrow table, writing only those that differ
+    (an edit of a published entry's phone number rewrites nothing here)."""
+    columns = ", ".join(ROW_COLUMNS)
+    values = ", ".join(f"o.{column}" for column in ROW_COLUMNS)
+    excluded = ", ".join(f"EXCLUDED.{column}" for column in ROW_COLUMNS)
+    current = ", ".join(f"r.{column}" for column in ROW_COLUMNS)
+    return f"""
+    INSERT INTO {ROW_TABLE} AS r (organisation_id, {columns})
+    SELECT o.id, {values} FROM {source} AS o WHERE o.status = 'published'
+    ON CONFLICT (organisation_id) DO UPDATE SET ({columns}) = ({excluded})
+    WHERE ({current}) IS DISTINCT FROM ({excluded})
+    """
+
+
+def _row_trigger_bodies():
+    return {
+        "organisations_search_row_insert": [_upsert_rows("new_rows")],
+        "organisations_search_row_update": [
+            # Unpublished, archived or merged away: out of search at once.
+            f"DELETE FROM {ROW_TABLE} AS r USING new_rows AS n "
+            "WHERE r.organisation_id = n.id AND n.status <> 'published'",
+            _upsert_rows("new_rows"),
+        ],
+        "organisations_search_row_delete": [
+            f"DELETE FROM {ROW_TABLE} AS r USING old_rows AS o WHERE r.organisation_id = o.id"
+        ],
+        "organisations_search_row_truncate": [f"DELETE FROM {ROW_TABLE}"],
+    }
+
+
+def _row_objects():
+    """The trigger functions and triggers that keep the narrow table in step. Statement-level, with
+    transition tables, so that a bulk insert or update (seed_demo, a CSV import) pays once per
+    statement; and, like the vector's trigger, naming no column, so that a later migration may
+    change a column's type."""
+    bodies = _row_trigger_bodies()
+    statements = []
+    for name, event, referencing in ROW_TRIGGERS:
+        body = ";\n            ".join(sql.strip() for sql in bodies[name])
+        statements += [
+            f"""
+            CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                {_SKIP_WHILE_REBUILDING}
+                {body};
+                RETURN NULL;
+            END
+            $$
+            """,
+            f"CREATE TRIGGER {name} {event} ON {TABLE} {referencing} FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+        ]
+    return statements
+
+
+def _drop_row_objects():
+    statements = []
+    for name, _event, _referencing in ROW_TRIGGERS:
+        statements += [f"DROP TRIGGER IF EXISTS {name} ON {TABLE}", f"DROP FUNCTION IF EXISTS {name}()"]
+    return statements
+
+
+def _refresh_rows():
+    """The narrow table made equal to the published rows, writing only what differs."""
+    return [
+        f"""
+        DELETE FROM {ROW_TABLE} AS r WHERE NOT EXISTS (
+            SELECT 1 FROM {TABLE} AS o WHERE o.id = r.organisation_id AND o.status = 'published')
+        """,
+        _upsert_rows(TABLE),
+    ]
+
+
+def _analyse_rows():
+    return [
+        # Rows written since the last vacuum wait in the GIN index's pending list, which every
+        # search then reads through.
+        f"SELECT gin_clean_pending_list('{ROW_VECTOR_INDEX}'::regclass)",
+        f"ANALYZE {ROW_TABLE}",
+    ]
+
+
+def postgresql_install_rows():
+    """Fill the narrow table (already created by its migration), index it, and keep it in step."""
+    return [
+        # A vector is read by up to nine conditions per match while ranking: kept uncompressed and
+        # in the row (EXTERNAL: never compressed; a tuple target of a whole page: moved out of the
+        # row only when it cannot fit), so that none of them decompresses or fetches it.
+        f"ALTER TABLE {ROW_TABLE} ALTER COLUMN search_vector SET STORAGE EXTERNAL",
+        f"ALTER TABLE {ROW_TABLE} SET (toast_tuple_target = 8160)",
+        *_refresh_rows(),
+        f"CREATE INDEX {ROW_VECTOR_INDEX} ON {ROW_TABLE} USING gin (search_vector)",
+        *_row_objects(),
+        *_analyse_rows(),
+    ]
+
+
+def postgresql_uninstall_rows():
+    return [*_drop_row_objects(), f"DROP INDEX IF EXISTS {ROW_VECTOR_INDEX}", f"DELETE FROM {ROW_TABLE}"]
+
+
 def postgresql_install(document):
     """Statements creating the search objects, in order (the table's columns must exist)."""
     return [
@@ -356,11 +483,13 @@ def postgresql_install(document):
         f"CREATE INDEX org_search_term_trgm_gin ON {TERM_TABLE} USING gin (word gin_trgm_ops)",
         *_vocabulary_objects(document),
         _insert_published_words(document, TABLE),
+        *(postgresql_install_rows() if document.rows else []),
     ]
 
 
 def postgresql_uninstall(document):
     return [
+        *(postgresql_uninstall_rows() if document.rows else []),
         *_drop_vocabulary_objects(document),
         f"DROP TABLE IF EXISTS {TERM_TABLE}",
         "DROP INDEX IF EXISTS org_name_trgm_gin",
@@ -375,16 +504,21 @@ def postgresql_change(old, new):
     statements = [*_drop_vocabulary_objects(old), *_drop_document_objects(old)]
     if old.names != new.names:
         statements += ["DROP INDEX IF EXISTS org_name_trgm_gin", _names_index(new)]
+    if old.rows and not new.rows:
+        statements += postgresql_uninstall_rows()
+    rows = postgresql_install_rows() if new.rows and not old.rows else []
     return [
         *statements,
         *_document_objects(new),
         *_vocabulary_objects(new),
+        *rows,
         *postgresql_rebuild(new),
     ]
 
 
-# A rebuild empties the vocabulary and fills it again from every published row, so the triggers
-# that keep it between rebuilds only slow its bulk updates down (seeding 20,000 organisations: the
+# A rebuild empties the vocabulary and fills it again from every published row (and renews the
+# narrow table of published rows), so the triggers that keep them between rebuilds only slow its
+# bulk updates down (seeding 20,000 organisations: the
 # rebuild took 147 s with them). Transaction-local, and switched back on at the end of the rebuild so
 # that later writes in the same transaction (a test's) keep the vocabulary again.
 VOCABULARY_TRIGGERS_OFF = "SELECT set_config('organisations.rebuilding_vocabulary', 'on', true)"
@@ -399,8 +533,11 @@ def postgresql_rebuild(document):
         f"UPDATE {TABLE} SET search_vector = {document_sql} WHERE search_vector IS DISTINCT FROM {document_sql}",
         f"DELETE FROM {TERM_TABLE}",
         _insert_published_words(document, TABLE),
+        # The narrow table's triggers were off too: it is renewed from the rows as they now are.
+        *(_refresh_rows() if document.rows else []),
         VOCABULARY_TRIGGERS_ON,
         f"ANALYZE {TERM_TABLE}",
+        *(_analyse_rows() if document.rows else []),
         # Bulk loads leave the planner's statistics stale, and it then skips the GIN indexes.
         f"ANALYZE {TABLE}",
     ]
@@ -553,3 +690,16 @@ def change(schema_editor, old, new):
     )
     for sql in statements(old, new) if statements else []:
         schema_editor.execute(sql)
+
+
+def install_rows(schema_editor):
+    """Fill and keep the narrow table of published rows (PostgreSQL; elsewhere it stays empty)."""
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in postgresql_install_rows():
+            schema_editor.execute(sql)
+
+
+def uninstall_rows(schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in postgresql_uninstall_rows():
+            schema_editor.execute(sql)
