@@ -28,7 +28,7 @@ from operator import itemgetter
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Aggregate, TextField
+from django.db.models import Aggregate, F, TextField
 from django.db.models.functions import Lower
 
 from core.dataversion import cache_key, cached, data_version
@@ -401,8 +401,13 @@ def _union(bitsets):
 def search_ids(filterset, plan, *, ordered, using):
     """The ids of every published organisation the plan matches, best first when `ordered`:
     one statement of the search engine, kept under the data version for any filters."""
-    queryset = search(searched_rows(using), plan)
-    queryset = queryset.order_by(*filterset.ordering(queryset)) if ordered else queryset.order_by()
+    rows = searched_rows(using)
+    queryset = search(rows, plan)
+    if ordered:
+        stored = F("name_lower") if getattr(rows.model, "STORED_NAMES", False) else None
+        queryset = queryset.order_by(*filterset.ordering(queryset, name=stored))
+    else:
+        queryset = queryset.order_by()
     queryset = queryset.values_list("pk")
     return cached(
         SEARCH_CACHE_PREFIX,

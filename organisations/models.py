@@ -734,17 +734,23 @@ class SearchRow(models.Model):
         related_name="+",
     )
     search_vector = SearchDocumentField(null=True, editable=False)
-    # The same types as the organisation's columns, so that the same expressions give the same
-    # ranks and the same order.
-    name = models.CharField(max_length=200)
-    legal_name = models.CharField(max_length=300, blank=True)
-    alternative_names = models.CharField(max_length=500, blank=True)
+    # The names as ranking and the name order read them, lower-cased once when written rather than
+    # for every match of every search (ranking.lowered_names and postgresql.names_text compute the
+    # same from the organisation's columns).
+    name_lower = models.TextField(help_text="lower(name): the name order, and exact names.")
+    other_names = models.TextField(
+        help_text="The lower-cased alternative names and legal name, each between semicolons."
+    )
+    names = models.TextField(help_text="Name, legal name and alternative names: for trigram similarity.")
+
+    # The columns above are what search reads instead of computing them (search/ranking.py).
+    STORED_NAMES = True
 
     class Meta:
         db_table = "organisations_search_row"
 
     def __str__(self):
-        return self.name
+        return self.name_lower
 
     @classmethod
     def membership_model(cls):

@@ -1,7 +1,8 @@
-# Search reads a narrow table of what it needs of each published organisation (its vector and
-# names), kept by statement-level triggers, rather than the wide organisation rows: at 100,000
-# organisations a common word's search scanned 270 MB of rows. The triggers, index and filling
-# are written in organisations/search/ddl.py (PostgreSQL only; on SQLite the table stays empty).
+# Search reads a narrow table of what it needs of each published organisation (its vector and its
+# names, lower-cased once), kept by statement-level triggers, rather than the wide organisation
+# rows: at 100,000 organisations a common word's search scanned 270 MB of rows. The triggers, index
+# and filling are written in organisations/search/ddl.py (PostgreSQL only; on SQLite the table stays
+# empty).
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -38,9 +39,19 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("search_vector", organisations.models.SearchDocumentField(editable=False, null=True)),
-                ("name", models.CharField(max_length=200)),
-                ("legal_name", models.CharField(blank=True, max_length=300)),
-                ("alternative_names", models.CharField(blank=True, max_length=500)),
+                ("name_lower", models.TextField(help_text="lower(name): the name order, and exact names.")),
+                (
+                    "other_names",
+                    models.TextField(
+                        help_text="The lower-cased alternative names and legal name, each between semicolons."
+                    ),
+                ),
+                (
+                    "names",
+                    models.TextField(
+                        help_text="Name, legal name and alternative names: for trigram similarity."
+                    ),
+                ),
             ],
             options={
                 "db_table": "organisations_search_row",

@@ -352,9 +352,17 @@ def _names_index(document):
 # --- The narrow table of published rows ----------------------------------------------------------
 
 # What a search reads of a published organisation: its vector, and the names that ranking and the
-# name order read (search/ranking.py, search/postgresql.py). The table (the SearchRow model) is
-# created by its migration; these objects fill it and keep it in step.
-ROW_COLUMNS = ("search_vector", "name", "legal_name", "alternative_names")
+# name order read (search/ranking.py, search/postgresql.py), as the same expressions would compute
+# them from the organisation's columns: lowered_names() and names_text(). The table (the SearchRow
+# model) is created by its migration; these objects fill it and keep it in step.
+ROW_COLUMNS = {
+    "search_vector": "o.search_vector",
+    "name_lower": "lower(o.name)",
+    # As Django's Concat writes it, each part coalesced.
+    "other_names": "';' || coalesce(replace(lower(o.alternative_names), '; ', ';'), '') || ';' "
+    "|| coalesce(lower(o.legal_name), '') || ';'",
+    "names": "o.name || ' ' || o.legal_name || ' ' || o.alternative_names",
+}
 ROW_VECTOR_INDEX = "org_search_row_vector_gin"
 ROW_TRIGGERS = (
     ("organisations_search_row_insert", "AFTER INSERT", "REFERENCING NEW TABLE AS new_rows"),
@@ -372,7 +380,7 @@ def _upsert_rows(source):
     """Copy the published rows of `source` into the narrow table, writing only those that differ
     (an edit of a published entry's phone number rewrites nothing here)."""
     columns = ", ".join(ROW_COLUMNS)
-    values = ", ".join(f"o.{column}" for column in ROW_COLUMNS)
+    values = ", ".join(ROW_COLUMNS.values())
     excluded = ", ".join(f"EXCLUDED.{column}" for column in ROW_COLUMNS)
     current = ", ".join(f"r.{column}" for column in ROW_COLUMNS)
     return f"""

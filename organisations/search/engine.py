@@ -46,7 +46,9 @@ def search(queryset, q):
         # A false condition rather than .none(): the SQL of .none() cannot be printed (facets do).
         return queryset.filter(Value(False, output_field=BooleanField())).annotate(search_rank=Value(0.0))
     engine = ENGINES.get(connections[queryset.db].vendor, fallback_search)
-    return engine(queryset, plan).order_by(F("search_rank").desc(), "name", "pk")
+    # The narrow table of published rows stores only the lower-cased name.
+    by_name = "name_lower" if getattr(queryset.model, "STORED_NAMES", False) else "name"
+    return engine(queryset, plan).order_by(F("search_rank").desc(), by_name, "pk")
 
 
 def fallback_search(queryset, plan):

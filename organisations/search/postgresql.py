@@ -193,7 +193,11 @@ def search(queryset, plan):
             query = QueryOr(query, all_of(fixed, weights))
         return matches(query)
 
-    rank = relevance(plan, within) + name_bonus(plan.parsed) + member_bonus(queryset, plan.initiatives)
+    rank = (
+        relevance(plan, within)
+        + name_bonus(plan.parsed, queryset.model)
+        + member_bonus(queryset, plan.initiatives)
+    )
     trigram_words = " ".join(w for w in plan.unknown if len(w) >= TRIGRAM_MIN_LENGTH)
     if trigram_words and not plan.parsed.has_syntax:
         # Among the matches (the query's words and their corrections), names that look like the
@@ -201,7 +205,7 @@ def search(queryset, plan):
         # not favour "Radar". The similarity is only a rank, never a condition of its own: as a
         # condition beside the full-text one it was evaluated on every row.
         rank += Value(0.5) * TrigramStrictWordSimilarity(trigram_words, "_search_names")
-    return queryset.alias(_search_names=names_text()).filter(found).annotate(search_rank=rank)
+    return queryset.alias(_search_names=names_text(queryset.model)).filter(found).annotate(search_rank=rank)
 
 
 def names_starting(queryset, words):
@@ -239,9 +243,12 @@ def quoted(word):
 COMPLETIONS = 30
 
 
-def names_text():
+def names_text(model=None):
     """The names (name, legal name, alternative names) joined by spaces: the same expression as the trigram index on the names
-    (organisations/search/ddl.py), so that the index is used."""
+    (organisations/search/ddl.py), so that the index is used; or the column holding it on a model
+    that stores it (the narrow table of published rows)."""
+    if getattr(model, "STORED_NAMES", False):
+        return F("names")
     return Func(
         *(F(column) for column in ddl.DOCUMENT.names),
         template="(%(expressions)s)",

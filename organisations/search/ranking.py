@@ -1,7 +1,7 @@
 """What both engines add to their text rank: exact names, acronyms and alternative names first,
 and the members of an initiative the query names."""
 
-from django.db.models import Case, Exists, FloatField, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, Value, When
 from django.db.models.functions import Concat, Lower, Replace, StrIndex
 from django.db.models.lookups import Exact, GreaterThan
 
@@ -27,15 +27,13 @@ def name_texts(parsed):
     return [text for text in dict.fromkeys([typed, " ".join(words)]) if text]
 
 
-def name_bonus(parsed):
-    """EXACT_NAME_BONUS when the query is the name, a bracketed part of it ("(DHSC)"), one of the
-    semicolon-separated alternative names ("LTHT", "EMIS") or the legal name; NAME_START_BONUS when the name
-    starts with the query. String positions rather than LIKE, so the query needs no escaping and
-    each row costs little. A query with syntax (phrases, exclusions, OR) gets no bonus."""
-    texts = name_texts(parsed)
-    if parsed.has_syntax or not texts:
-        return Value(0.0)
-    name = Lower("name")
+def lowered_names(model):
+    """(the lower-cased name, the lower-cased alternative names and legal name each between
+    semicolons) as expressions: the columns of a model that stores them (the narrow table of
+    published rows, SearchRow.STORED_NAMES; organisations/search/ddl.py writes them with the same
+    functions), or computed from the organisation's own columns."""
+    if getattr(model, "STORED_NAMES", False):
+        return F("name_lower"), F("other_names")
     # The alternative names and the legal name, each between semicolons.
     alternatives = Concat(
         Value(";"),
@@ -44,6 +42,18 @@ def name_bonus(parsed):
         Lower("legal_name"),
         Value(";"),
     )
+    return Lower("name"), alternatives
+
+
+def name_bonus(parsed, model=None):
+    """EXACT_NAME_BONUS when the query is the name, a bracketed part of it ("(DHSC)"), one of the
+    semicolon-separated alternative names ("LTHT", "EMIS") or the legal name; NAME_START_BONUS when the name
+    starts with the query. String positions rather than LIKE, so the query needs no escaping and
+    each row costs little. A query with syntax (phrases, exclusions, OR) gets no bonus."""
+    texts = name_texts(parsed)
+    if parsed.has_syntax or not texts:
+        return Value(0.0)
+    name, alternatives = lowered_names(model)
 
     def at(haystack, needle):
         return StrIndex(haystack, Value(needle))
