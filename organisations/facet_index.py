@@ -34,7 +34,7 @@ from django.db.models.functions import Lower
 from core.dataversion import cache_key, cached, data_version
 
 from .models import Lifecycle, Organisation, SearchRow
-from .search import search
+from .search import postgresql, search
 
 # The facets whose options are columns of the organisation (facet -> column).
 COLUMN_FACETS = {
@@ -414,9 +414,17 @@ def search_ids(filterset, plan, *, ordered, using):
         str(queryset.query),
         # Straight from the cursor: the ORM's row-by-row iteration cost as much as the statement
         # for a common word's 50,000 matches.
-        lambda: array("q", map(itemgetter(0), _fetch(queryset))),
+        lambda: array("q", map(itemgetter(0), _fetch_matches(queryset))),
         timeout=CACHE_SECONDS,
     )
+
+
+def _fetch_matches(queryset):
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return _fetch(queryset)
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    return postgresql.fetch_through_index(connection, sql, params)
 
 
 def searched_rows(using):

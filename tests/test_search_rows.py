@@ -308,6 +308,24 @@ def test_searching_the_narrow_table_gives_the_same_ids_in_the_same_order_over_ma
 
 
 @on_postgresql
+def test_a_search_reads_its_matches_through_the_index_and_leaves_sequential_scans_as_they_were():
+    OrganisationFactory(name="Holbeck Health")
+    with connection.cursor() as cursor:
+        statements = []
+
+        def spy(execute, sql, params, many, context):
+            if "organisations_search_row" in sql:
+                cursor.execute("SHOW enable_seqscan")
+                statements.append(cursor.fetchone()[0])
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(spy):
+            assert narrow_ids("holbeck") != []
+        cursor.execute("SHOW enable_seqscan")
+        assert (statements, cursor.fetchone()[0]) == (["off"], "on")
+
+
+@on_postgresql
 def test_the_members_of_a_named_initiative_rank_alike_in_both_tables():
     initiative = InitiativeFactory(name="Quillstone Accelerator", slug="quillstone-accelerator")
     member = OrganisationFactory(name="Quiet Member", summary="Nothing to match.")
