@@ -138,8 +138,8 @@ class FacetIndex:
         return len(self.ids)
 
     def bits(self, ids):
-        positions = self.positions
-        return bits_of([positions[pk] for pk in ids if pk in positions], self.size)
+        # One lookup per id, in C (a common word's search gives 50,000 of them).
+        return bits_of([p for p in map(self.positions.get, ids) if p is not None], self.size)
 
     def founded_between(self, low, high):
         bits = 0

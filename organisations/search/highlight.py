@@ -32,13 +32,16 @@ def _word_matches(word, query_words):
             continue
         if word.startswith(query_word) or word.startswith(_stem(query_word)) or stem == _stem(query_word):
             return True
-        if (
-            len(word) >= 5
-            and len(query_word) >= 5
-            and difflib.SequenceMatcher(None, word, query_word).ratio() >= 0.8
-        ):
+        if len(word) >= 5 and len(query_word) >= 5 and _close(word, query_word):
             return True
     return False
+
+
+def _close(word, query_word):
+    """Similar enough to be a misspelling. The quick ratios are upper bounds of the ratio: most
+    words are told apart by them without the full comparison."""
+    matcher = difflib.SequenceMatcher(None, word, query_word)
+    return matcher.real_quick_ratio() >= 0.8 and matcher.quick_ratio() >= 0.8 and matcher.ratio() >= 0.8
 
 
 def highlight(text, q):
