@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from operator import itemgetter
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Aggregate, F, TextField
+from django.db.models import Aggregate, F, TextField, Value
 from django.db.models.functions import Lower
 
 from core.dataversion import cache_key, cached, data_version
@@ -338,7 +339,7 @@ class Results:
     def _search_bits(self):
         plan = self.filterset.search_plan
         ordered = self.sort == "relevance"
-        ids = search_ids(self.filterset, plan, ordered=ordered, using=self.using)
+        ids = search_ids(self.filterset, plan, ordered=ordered, using=self.using, index=self.index)
         if ordered:
             self.ranked = ids
         return self.index.bits(ids)
@@ -398,17 +399,38 @@ def _union(bitsets):
     return bits
 
 
-def search_ids(filterset, plan, *, ordered, using):
+def search_ids(filterset, plan, *, ordered, using, index=None):
     """The ids of every published organisation the plan matches, best first when `ordered`:
-    one statement of the search engine, kept under the data version for any filters."""
+    one statement of the search engine, kept under the data version for any filters.
+
+    On PostgreSQL, given the `index` of the same data version, the statement only groups the
+    matches by rank, and the index orders each group by name: its positions are the name order
+    (lower-cased name, then id) the statement would have sorted by, so the order is the same, and
+    sorting 50,000 matches by name cost the statement a third of its time."""
     rows = searched_rows(using)
     queryset = search(rows, plan)
-    if ordered:
-        stored = F("name_lower") if getattr(rows.model, "STORED_NAMES", False) else None
-        queryset = queryset.order_by(*filterset.ordering(queryset, name=stored))
-    else:
-        queryset = queryset.order_by()
-    queryset = queryset.values_list("pk")
+    if not ordered:
+        return _cached_ids(queryset.order_by().values_list("pk"))
+    stored = F("name_lower") if getattr(rows.model, "STORED_NAMES", False) else None
+    in_order = queryset.order_by(*filterset.ordering(queryset, name=stored)).values_list("pk")
+    rank = queryset.query.annotations.get("search_rank")
+    if index is None or connections[using].vendor != "postgresql" or isinstance(rank, Value):
+        return _cached_ids(in_order)
+    groups = (
+        queryset.order_by()
+        .values("search_rank")
+        .annotate(ids=ArrayAgg("pk"))
+        .values_list("search_rank", "ids")
+    )
+    return cached(
+        SEARCH_CACHE_PREFIX,
+        str(groups.query),
+        lambda: _by_rank_then_name(index, groups, in_order),
+        timeout=CACHE_SECONDS,
+    )
+
+
+def _cached_ids(queryset):
     return cached(
         SEARCH_CACHE_PREFIX,
         str(queryset.query),
@@ -417,6 +439,20 @@ def search_ids(filterset, plan, *, ordered, using):
         lambda: array("q", map(itemgetter(0), _fetch_matches(queryset))),
         timeout=CACHE_SECONDS,
     )
+
+
+def _by_rank_then_name(index, groups, in_order):
+    """The ids of `groups` ((rank, [ids]) rows), best rank first and by name within a rank; or, if
+    a match is missing from the index (published since it was built), as `in_order` sorts them."""
+    ordered = array("q")
+    position = index.positions.__getitem__
+    try:
+        for _rank, ids in sorted(_fetch_matches(groups), key=itemgetter(0), reverse=True):
+            ids.sort(key=position)
+            ordered.extend(ids)
+    except KeyError:
+        return array("q", map(itemgetter(0), _fetch_matches(in_order)))
+    return ordered
 
 
 def _fetch_matches(queryset):
