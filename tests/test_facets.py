@@ -103,7 +103,7 @@ def test_the_query_count_does_not_grow_with_options(directory, django_assert_max
         SectorFactory(name=f"Extra sector {n}", slug=f"extra-{n}")
     filterset = OrganisationFilter(QueryDict("sector=medtech&type=company&district=LS1&q=a"))
     list(filterset.qs)
-    # On PostgreSQL, two of them turn sequential scans off and on around the search
+    # On PostgreSQL, two of them set the planner's settings for the search and put them back
     # (organisations/search/postgresql.py, fetch_through_index).
     with django_assert_max_num_queries(11 if connection.vendor == "postgresql" else 9):
         facet_counts(filterset)

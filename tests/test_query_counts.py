@@ -74,11 +74,12 @@ FACET_INDEX = [
     "the members of each initiative, grouped",
 ]
 SEARCH_IDS = "the ids of every match, best first (the index applies the filters)"
-# On PostgreSQL the search reads the narrow table of published rows through its GIN index: it turns
-# sequential scans off for that one statement and puts the setting back.
+# On PostgreSQL the search reads the narrow table of published rows through its GIN index and
+# hashes its ranks: it turns sequential scans and sorts off for that one statement, then puts the
+# settings back (organisations/search/postgresql.py, SEARCH_SETTINGS).
 SEARCH = {
     "sqlite": [SEARCH_IDS],
-    "postgresql": ["sequential scans off, for the search alone", SEARCH_IDS, "sequential scans as they were"],
+    "postgresql": ["the planner's settings for the search", SEARCH_IDS, "the settings as they were"],
 }
 # The results' count, the facets and the page's ids come from the index; then the page is read.
 LIST_QUERIES = [DATA_VERSION, *FACET_INDEX, REFERENCE_OPTIONS, *CARDS]

@@ -210,26 +210,42 @@ def search(queryset, plan):
     return queryset.alias(_search_names=names_text(queryset.model)).filter(found).annotate(search_rank=rank)
 
 
-def fetch_through_index(connection, sql, params):
-    """Every row of a search statement, its matches read from the GIN index.
+# The planner's settings for a search statement (fetch_through_index), and why.
+# - Expecting more than a few thousand matches, the planner scans the whole table: it prices the
+#   tsquery's evaluation on each row at next to nothing, when that is most of the statement's cost.
+#   At 100,000 organisations "orthopaedics" (seven alternatives from the thesaurus, one a phrase)
+#   took 98 ms of the backend's time scanning and 33 ms through the GIN index; "health", matching
+#   60% of the rows, 173 and 162 ms.
+# - Grouping the matches by rank (facet_index.search_ids), it expects as many ranks as matches and
+#   sorts them all (on disk past work_mem) where a hash of the dozen ranks there are does:
+#   "health" 181 → 148 ms.
+SEARCH_SETTINGS = {"enable_seqscan": "off", "enable_sort": "off"}
 
-    Expecting more than a few thousand matches, the planner scans the whole table instead: it
-    prices the tsquery's evaluation on each row at next to nothing, when that is most of the
-    statement's cost. At 100,000 organisations, "orthopaedics" (seven alternatives from the
-    thesaurus, one a phrase) took 98 ms of the backend's time scanning and 33 ms through the index;
-    "health", matching 60% of the rows, 173 and 162 ms. So this one statement is run with
-    sequential scans off, and the setting is put back as it was."""
+
+def fetch_through_index(connection, sql, params):
+    """Every row of a search statement, run with SEARCH_SETTINGS; the settings are then put back
+    as they were."""
+    names = list(SEARCH_SETTINGS)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', false)")
-        previous = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT "
+            + ", ".join(
+                f"current_setting('{name}'), set_config('{name}', '{value}', false)"
+                for name, value in SEARCH_SETTINGS.items()
+            )
+        )
+        previous = cursor.fetchone()[::2]
         try:
             cursor.execute(sql, params)
             return cursor.fetchall()
         finally:
             # After a statement that failed inside a transaction, this fails too; the transaction's
-            # rollback restores the setting.
+            # rollback restores the settings.
             with suppress(DatabaseError):
-                cursor.execute("SELECT set_config('enable_seqscan', %s, false)", [previous])
+                cursor.execute(
+                    "SELECT " + ", ".join(f"set_config('{name}', %s, false)" for name in names),
+                    list(previous),
+                )
 
 
 def names_starting(queryset, words):
