@@ -422,21 +422,23 @@ def search_ids(filterset, plan, *, ordered, using, index=None):
         .annotate(ids=ArrayAgg("pk"))
         .values_list("search_rank", "ids")
     )
+    statement = _statement(groups)
     return cached(
         SEARCH_CACHE_PREFIX,
-        str(groups.query),
-        lambda: _by_rank_then_name(index, groups, in_order),
+        _key(statement),
+        lambda: _by_rank_then_name(index, _fetch_matches(groups, statement), in_order),
         timeout=CACHE_SECONDS,
     )
 
 
 def _cached_ids(queryset):
+    statement = _statement(queryset)
     return cached(
         SEARCH_CACHE_PREFIX,
-        str(queryset.query),
+        _key(statement),
         # Straight from the cursor: the ORM's row-by-row iteration cost as much as the statement
         # for a common word's 50,000 matches.
-        lambda: array("q", map(itemgetter(0), _fetch_matches(queryset))),
+        lambda: array("q", map(itemgetter(0), _fetch_matches(queryset, statement))),
         timeout=CACHE_SECONDS,
     )
 
@@ -447,7 +449,7 @@ def _by_rank_then_name(index, groups, in_order):
     ordered = array("q")
     position = index.positions.__getitem__
     try:
-        for _rank, ids in sorted(_fetch_matches(groups), key=itemgetter(0), reverse=True):
+        for _rank, ids in sorted(groups, key=itemgetter(0), reverse=True):
             ids.sort(key=position)
             ordered.extend(ids)
     except KeyError:
@@ -455,12 +457,25 @@ def _by_rank_then_name(index, groups, in_order):
     return ordered
 
 
-def _fetch_matches(queryset):
+def _statement(queryset):
+    """(sql, params): compiled once, for the cache key and the cursor (the search's rank is a
+    large expression to compile)."""
+    return queryset.query.get_compiler(using=queryset.db).as_sql()
+
+
+def _key(statement):
+    sql, params = statement
+    return f"{sql} {params!r}"
+
+
+def _fetch_matches(queryset, statement=None):
+    sql, params = statement or _statement(queryset)
     connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return _fetch(queryset)
-    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    return postgresql.fetch_through_index(connection, sql, params)
+    if connection.vendor == "postgresql":
+        return postgresql.fetch_through_index(connection, sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def searched_rows(using):
