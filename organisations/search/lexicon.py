@@ -111,21 +111,22 @@ LEXICON_CACHE_PREFIX = "organisations:search-lexicon"
 
 def lexicon():
     """The thesaurus, published initiatives and active sectors, under the data version."""
+    global _built
     data = cached(LEXICON_CACHE_PREFIX, "lexicon", read_lexicon)
-    held = _built
-    if held and held[0] == data:
+    held = _built  # one read: another thread may replace it meanwhile
+    if held is not None and held[0] == data:
         return held[1]
     organisation = apps.get_model("organisations", "Organisation")
     places = frozenset(w for label in organisation.LocalAuthority.labels for w in phrase_words(label)[0])
     built = Lexicon(**data, places=places - {"other"})
-    _built[:] = [data, built]
+    _built = (data, built)
     return built
 
 
-# [the data, its Lexicon]: the last one built in this process. Reading every term of the thesaurus
+# (the data, its Lexicon): the last one built in this process. Reading every term of the thesaurus
 # into phrases took a tenth of a cold search's time in Python; the same data gives the same
 # Lexicon, which nothing changes once built.
-_built = []
+_built = None
 
 
 def read_lexicon():
