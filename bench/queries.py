@@ -160,33 +160,34 @@ def _filter_choices(rng, options):
 
 
 def cold_browses(options, *, seed=16, count=24):
-    """Distinct filter combinations without a search, one to three filters each."""
+    """Distinct filter combinations without a search, one to three filters each (never a local
+    authority with a postcode district, which nearly always leaves an empty list)."""
     rng = random.Random(seed)
-    dimensions = [
-        [(("size", o), ("employees_band", t)) for o, t in options.sizes],
-        [(("type", o), ("organisation_type", t)) for o, t in options.types],
-        [(("sector", o), ("sectors__arraycontains", t)) for o, t in options.sectors],
-        [(("local_authority", o), ("local_authority", t)) for o, t in options.authorities],
-        [(("district", o), ("postcode_district", t)) for o, t in options.districts],
-    ]
-    dimensions = [d for d in dimensions if d]
+    dimensions = {
+        "size": [(("size", o), ("employees_band", t)) for o, t in options.sizes],
+        "type": [(("type", o), ("organisation_type", t)) for o, t in options.types],
+        "sector": [(("sector", o), ("sectors__arraycontains", t)) for o, t in options.sectors],
+        "authority": [(("local_authority", o), ("local_authority", t)) for o, t in options.authorities],
+        "district": [(("district", o), ("postcode_district", t)) for o, t in options.districts],
+    }
+    names = [name for name, values in dimensions.items() if values]
     seen, queries = set(), []
     for _attempt in range(count * 50):
         if len(queries) >= count:
             break
         width = rng.choice([1, 2, 2, 3]) if len(queries) >= 4 else 1
-        picked = sorted(rng.sample(range(len(dimensions)), min(width, len(dimensions))))
-        pairs = [rng.choice(dimensions[d]) for d in picked]
+        chosen = set(rng.sample(names, min(width, len(names))))
+        picked = [name for name in names if name in chosen]
+        if {"authority", "district"} <= set(picked):
+            continue
+        pairs = [rng.choice(dimensions[name]) for name in picked]
         ours = tuple(p[0] for p in pairs)
         if ours in seen:
             continue
         seen.add(ours)
         label = " ".join(f"{k}={v}" for k, v in ours)
-        queries.append(
-            Query(
-                label, f"{len(pairs)} filter{'s' if len(pairs) > 1 else ''}", ours, tuple(p[1] for p in pairs)
-            )
-        )
+        kind = f"{len(pairs)} filter{'s' if len(pairs) > 1 else ''}"
+        queries.append(Query(label, kind, ours, tuple(p[1] for p in pairs)))
     return queries
 
 
