@@ -411,7 +411,7 @@ def target_rows(sizes, sqlite, load):
             "≤ 1.5× Datasette's",
             f"worst {worst:.2f}× ({worst_page})",
             worst <= 1.5,
-            f"“1,000 organisations” ({small.get('date', '?')})",
+            f"warm table at 1,000 ({small.get('date', '?')}, `{small.get('warm_command', 'make bench')}`)",
         )
         profile = small["ours"].get("profile", {}).get("p50")
         row(
@@ -419,7 +419,7 @@ def target_rows(sizes, sqlite, load):
             "≤ 8 ms",
             f"{fmt(profile)} ms",
             within(profile, 8),
-            f"“1,000 organisations” ({small.get('date', '?')})",
+            f"warm table at 1,000 ({small.get('date', '?')}, `{small.get('warm_command', 'make bench')}`)",
         )
     else:
         row(
@@ -508,7 +508,7 @@ COLD_METHOD = (
 )
 
 
-def new_visitors(sizes, sqlite, load):
+def new_visitors(sizes, sqlite, load, warm_extra=()):
     rows = target_rows(sizes, sqlite, load)
     lines = [
         NEW_START,
@@ -555,6 +555,19 @@ def new_visitors(sizes, sqlite, load):
             f"The same kinds of searches against `seed_demo --count {sqlite['size']}` in a SQLite file "
             f"({sqlite['path']}, not compared with Datasette).",
         )
+    for result in warm_extra:
+        lines += [
+            "## Warm pages, measured again",
+            "",
+            f"Not yet in the tables below, which show more sizes. Measured by `{result.get('warm_command', '?')}`"
+            + (f"; note: {result['warm_note']}" if result.get("warm_note") else "")
+            + ".",
+            "",
+            *[
+                line.replace("## ", "### ", 1) if line.startswith("## ") else line
+                for line in size_table(result)
+            ],
+        ]
     lines += [NEW_END, ""]
     return "\n".join(lines)
 
@@ -588,11 +601,21 @@ def replace_block(text, start, end, block, before):
 def write(run, path, sqlite=None, load=None):
     path = Path(path)
     text = path.read_text() if path.exists() else HEADER
-    sizes = {s["size"]: s for s in run["sizes"]}
-    text = replace_block(text, NEW_START, NEW_END, new_visitors(sizes, sqlite, load), START)
-    # The warm tables are rewritten only from sizes whose warm pages and query counts were measured.
+    # Warm tables are made from sizes whose warm pages and query counts were measured. They replace
+    # the block of warm tables only when they cover every size it shows (a run of one size must not
+    # drop the others' tables); else they go beside the new-visitor figures, and the block stays.
     warm = [s for s in run["sizes"] if s.get("ours") and s.get("inprocess")]
-    if warm and run.get("machine"):
+    shown = set()
+    if START in text and END in text:
+        block_text = text[text.index(START) : text.index(END)]
+        shown = {
+            int(n.replace(",", "")) for n in re.findall(r"^## ([\d,]+) organisations$", block_text, re.M)
+        }
+    replace = bool(warm) and run.get("machine") and shown <= {s["size"] for s in warm}
+    extra = [] if replace else warm
+    sizes = {s["size"]: s for s in run["sizes"]}
+    text = replace_block(text, NEW_START, NEW_END, new_visitors(sizes, sqlite, load, extra), START)
+    if replace:
         block = generated({**run, "sizes": warm})
         if START in text and END in text:
             text = re.sub(

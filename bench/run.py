@@ -43,6 +43,7 @@ Only loopback addresses are ever targeted, and every loop is bounded.
 import contextlib
 import datetime
 import http.client
+import ipaddress
 import json
 import os
 import platform
@@ -258,13 +259,19 @@ class Timer:
         finally:
             conn.close()
 
-    def time(self, path, n=REQUESTS, warmup=WARMUP):
+    def time(self, path, n=REQUESTS, warmup=WARMUP, clients=None):
+        """`clients`: an iterator of client addresses, one per request (X-Forwarded-For), for pages
+        whose per-client rate limit would otherwise refuse the timed requests themselves."""
         statuses, samples, size, first = set(), [], 0, None
+
+        def headers():
+            return {"X-Forwarded-For": next(clients)} if clients else None
+
         for _ in range(warmup):
-            _status, ms, _size = self.fetch(path)
+            _status, ms, _size = self.fetch(path, headers=headers())
             first = ms if first is None else first
         for _ in range(n):
-            status, ms, size = self.fetch(path)
+            status, ms, size = self.fetch(path, headers=headers())
             statuses.add(status)
             samples.append(ms)
         # The first request of a page fills the caches: worth reporting beside the steady state.
@@ -492,6 +499,12 @@ def serve_ours(static_root, log_path, env_overrides=None):
         # Plain HTTP on loopback: TLS is the reverse proxy's job in production.
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_LOG_LEVEL": "WARNING",
+        # The bench's own client stands in for the reverse proxy: X-Forwarded-For is believed from
+        # 127.0.0.1 only, and sent only where distinct visitors are meant (the timed CSV exports,
+        # from 198.18.0.0/15, the range set aside for benchmarks: header values, never targets).
+        "DJANGO_TRUSTED_PROXY_HEADER": "HTTP_X_FORWARDED_FOR",
+        "DJANGO_TRUSTED_PROXIES": HOST,
+        "DJANGO_TRUSTED_PROXY_COUNT": "1",
         **(env_overrides or {}),
     }
     command = [
@@ -543,7 +556,9 @@ def time_ours(ours, static_root, log_path, warm=True, export=True):
         label = "CSV export (all)"
         sampler = RssSampler(process.pid)
         sampler.start()
-        results[label] = timer.time(ours[label], n=EXPORT_REQUESTS, warmup=1)
+        # The export allows each client 10 a minute: each timed export comes from its own address.
+        clients = (str(address) for address in ipaddress.ip_network("198.18.0.0/15").hosts())
+        results[label] = timer.time(ours[label], n=EXPORT_REQUESTS, warmup=1, clients=clients)
         peak, baseline = sampler.stop()
         results[label].update(rss_peak_mb=round(peak, 1), rss_before_mb=round(baseline, 1))
         log(f"ours  {label:22} p50 {results[label]['p50']:9.1f} ms  worker RSS peak {peak:.0f} MB")
