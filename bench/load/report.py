@@ -28,7 +28,12 @@ def main():
         "Redis cache) "
         f"on 127.0.0.1, PostgreSQL with {int(args.organisations):,} published organisations, on "
         f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
-        f"{datetime.date.today().isoformat()}. Made by `bench/load/run.sh` (scenario: `bench/load/locustfile.py`).\n"
+        f"{datetime.date.today().isoformat()}. Made by `bench/load/run.sh` (scenario: `bench/load/locustfile.py`)."
+    )
+    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    note = os.environ.get("LOAD_NOTE", "").strip()
+    print(
+        f"Load average (1, 5, 15 min) as the test ended: {load}." + (f" Note: {note}" if note else "") + "\n"
     )
     print("| request | count | failures | req/s | p50 ms | p95 ms | p99 ms | max ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -3,6 +3,7 @@
 # PostgreSQL database holding 100,000 organisations. Writes docs/load-test.md. Loopback only.
 #   bench/load/run.sh            # seeds hubdir_load with 100k demo organisations if it has fewer
 #   USERS=50 DURATION=60s COUNT=100000 bench/load/run.sh
+#   LOAD_DB=hubdir_bench_100k REDIS_URL=redis://127.0.0.1:6379/5 LOAD_NOTE="what else ran" bench/load/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
