@@ -532,7 +532,7 @@ def new_visitors(sizes, sqlite, load, warm_extra=()):
         COLD_METHOD,
         "",
     ]
-    for size in sorted(sizes):
+    for size in sorted(sizes, reverse=True):  # the size the targets are set at first
         result = sizes[size]
         if result.get("cold"):
             lines += phase_section(
