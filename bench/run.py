@@ -28,9 +28,9 @@ Run it with `make bench` (or bench/run.sh). Knobs (environment):
                                     unless BENCH_REUSE=1 finds the right size in it)
     BENCH_REDIS_URL=redis://127.0.0.1:6379/5  the cache of the bench's gunicorn (flushed before each
                                     cold phase; empty: each process's local memory)
-    BENCH_COLD_PRIME=list           before the cold queries: `home` asks only / (process start-up);
-                                    `list` also asks /organisations/ once, which builds the facet
-                                    index of the data version as any first list request does
+    BENCH_COLD_PRIME=home           before the cold queries: `home` (the default) asks only / (process
+                                    start-up), so the first query also builds the data version's facet
+                                    index; `list` also asks /organisations/ once, which builds it
     BENCH_COLD_COUNTS=1             after the timed cold queries, read our result counts from the API
     BENCH_SQLITE_SIZE=10000         organisations in the SQLite phase's database
     BENCH_SEED=42                   seed_demo's random seed
@@ -82,7 +82,7 @@ if unknown := set(PHASES) - set(ALL_PHASES):
 REUSE = os.environ.get("BENCH_REUSE") == "1"
 NOTE = os.environ.get("BENCH_NOTE", "").strip()
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
-COLD_PRIME = os.environ.get("BENCH_COLD_PRIME", "list")
+COLD_PRIME = os.environ.get("BENCH_COLD_PRIME", "home")
 COLD_COUNTS = os.environ.get("BENCH_COLD_COUNTS", "1") == "1"
 SQLITE_SIZE = int(os.environ.get("BENCH_SQLITE_SIZE", "10000"))
 SQLITE_PATH = RESULTS / f"hubdir_bench_sqlite_{SQLITE_SIZE}.sqlite3"
