@@ -32,9 +32,11 @@ def main():
     )
     load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     note = os.environ.get("LOAD_NOTE", "").strip()
-    print(
-        f"Load average (1, 5, 15 min) as the test ended: {load}." + (f" Note: {note}" if note else "") + "\n"
+    command = (
+        f"LOAD_DB={os.environ.get('LOAD_DB', 'hubdir_load')} USERS={args.users} DURATION={args.duration}"
     )
+    print(f"\nCommand: `{command} bench/load/run.sh`. Load average (1, 5, 15 min) as the test ended: {load}.")
+    print(f"Note: {note}\n" if note else "")
     print("| request | count | failures | req/s | p50 ms | p95 ms | p99 ms | max ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:

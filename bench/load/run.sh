@@ -50,6 +50,6 @@ bench/load/.venv/bin/locust -f bench/load/locustfile.py --headless -u "$users" -
   --host "http://127.0.0.1:${port}" --csv bench/results/load --only-summary --stop-timeout 10 \
   >bench/results/locust.log 2>&1 || true
 
-"$py" bench/load/report.py bench/results/load_stats.csv bench/results/load_failures.csv \
+LOAD_DB="$db" "$py" bench/load/report.py bench/results/load_stats.csv bench/results/load_failures.csv \
   --users "$users" --duration "$duration" --organisations "$have" >docs/load-test.md
 cat docs/load-test.md
