@@ -25,7 +25,8 @@ Run it with `make bench` (or bench/run.sh). Knobs (environment):
     BENCH_REQUESTS=20               timed requests per page (after BENCH_WARMUP=3 warm-up ones)
     BENCH_EXPORT_REQUESTS=20        timed requests of the full CSV exports
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hubdir_bench  (dropped and re-created
-                                    unless BENCH_REUSE=1 finds the right size in it)
+                                    unless BENCH_REUSE=1 finds the right size in it; `{size}` in it,
+                                    e.g. .../hubdir_bench_{size}, gives each size its own database)
     BENCH_REDIS_URL=redis://127.0.0.1:6379/5  the cache of the bench's gunicorn (flushed before each
                                     cold phase; empty: each process's local memory)
     BENCH_COLD_PRIME=home           before the cold queries: `home` (the default) asks only / (process
@@ -71,7 +72,11 @@ SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,100000").spli
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "20"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 EXPORT_REQUESTS = int(os.environ.get("BENCH_EXPORT_REQUESTS", str(REQUESTS)))
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hubdir_bench")
+# "{size}" in the URL gives each size its own database, so that BENCH_REUSE=1 keeps all of them.
+DATABASE_URL_TEMPLATE = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hubdir_bench"
+)
+DATABASE_URL = DATABASE_URL_TEMPLATE.replace("{size}", str(SIZES[0] if SIZES else 0))
 SEED = os.environ.get("BENCH_SEED", "42")
 ONLY = {label.strip() for label in os.environ.get("BENCH_ONLY", "").split(",") if label.strip()}
 SKIP_DATASETTE = os.environ.get("BENCH_SKIP_DATASETTE") == "1" or bool(ONLY)
@@ -911,6 +916,8 @@ def previous_result(name):
 
 
 def run_size(size, static_root, workdir):
+    global DATABASE_URL
+    DATABASE_URL = DATABASE_URL_TEMPLATE.replace("{size}", str(size))
     log(f"=== {size} organisations ===")
     result = previous_result(size)
     seeded = ensure_database(size)
