@@ -535,6 +535,7 @@ def serve_ours(static_root, log_path, env_overrides=None):
 
 
 def time_ours(ours, static_root, log_path, warm=True, export=True):
+    flush_cache()  # each page's "first" request starts from an empty cache, as before Redis
     process, port = serve_ours(static_root, log_path)
     timer = Timer(port)
     results = {}
@@ -652,7 +653,7 @@ def time_datasette(theirs, sqlite_path, log_path, warm=True, export=True):
 # --- what a new visitor meets (issue 16) -------------------------------------------------------
 
 
-def vocabulary_and_options(connect, placeholder="%s"):
+def vocabulary_and_options(connect):
     """The published organisations' words (document frequencies) and the filter values they offer,
     read through a DB-API connection factory (PostgreSQL or the SQLite phase's file)."""
     import queries
