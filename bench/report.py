@@ -481,6 +481,7 @@ def phase_section(title, phase, size, what):
         lines.append(
             f"| {kind} | {group['n']} | {fmt(group['ours_p50'])} | {fmt(group.get('datasette_p50'))} |"
         )
+    lines += cold_inprocess_section(phase.get("inprocess"))
     lines += [
         "",
         f"<details><summary>Every query, in the order asked ({size:,} organisations)</summary>",
@@ -494,6 +495,31 @@ def phase_section(title, phase, size, what):
             f"{fmt(row.get('count'))} | {fmt(row.get('datasette_ms'))} | {fmt(row.get('datasette_count'))} |"
         )
     lines += ["", "</details>", ""]
+    return lines
+
+
+def cold_inprocess_section(found):
+    """The slowest cold query (after the first): its statements, plans and a profile."""
+    if not found:
+        return []
+    queries = found.get("queries") or {}
+    lines = [
+        "",
+        f"<details><summary>Where the time of the slowest cold query went: <code>{found['label']}</code> "
+        f"({fmt(found['http_ms'])} ms over HTTP)</summary>",
+        "",
+        "In-process (debug on; the facet index built first by one request to `/organisations/`), the "
+        f"cache emptied: {queries.get('cold', '–')} SQL statements taking "
+        f"{fmt(queries.get('sql_ms'))} ms in all, {queries.get('warm', '–')} when asked again.",
+        "",
+    ]
+    for plan in found.get("explain", []):
+        sql = plan["sql"] if len(plan["sql"]) <= 600 else plan["sql"][:600] + " …"
+        lines += [f"{plan['ms']} ms:", "", "```sql", sql, "```", "", "```", excerpt(plan["plan"]), "```", ""]
+    if found.get("profile"):
+        body = "\n".join(line.rstrip() for line in found["profile"].strip().splitlines()[:60])
+        lines += ["One request, cache emptied first (cProfile):", "", "```", body, "```", ""]
+    lines += ["</details>"]
     return lines
 
 
