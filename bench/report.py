@@ -316,6 +316,15 @@ def provenance(phase):
     )
 
 
+def slowest(phase):
+    """The max, and whether it was the first query (which also built the facet index)."""
+    rows, top = phase.get("rows", []), phase["ours"]["max"]
+    if len(rows) > 1 and rows[0]["ms"] == top and phase.get("prime") != "list":
+        rest = max(r["ms"] for r in rows[1:])
+        return f"{fmt(top)} ms, the first query (it built the facet index); the rest ≤ {fmt(rest)} ms"
+    return f"{fmt(top)} ms"
+
+
 def target_rows(sizes, sqlite, load):
     rows = []
 
@@ -345,7 +354,7 @@ def target_rows(sizes, sqlite, load):
             where,
         )
         row("1. … p95", "≤ 400 ms", f"{fmt(ours['p95'])} ms", within(ours["p95"], 400), where)
-        row("1. … slowest single search", "≤ 1 s", f"{fmt(ours['max'])} ms", within(ours["max"], 1000), where)
+        row("1. … slowest single search", "≤ 1 s", slowest(cold), within(ours["max"], 1000), where)
         row("1. … errors", "0", fmt(ours["errors"]), ours["errors"] == 0, where)
         if theirs.get("p50") and ours.get("p50"):
             value = theirs["p50"] / ours["p50"]
@@ -369,7 +378,7 @@ def target_rows(sizes, sqlite, load):
         row(
             "2. cold browse (filters never asked before), 100k: p50",
             "≤ 80 ms",
-            f"{fmt(ours['p50'])} ms ({ours['n']} combinations; p95 {fmt(ours['p95'])}, max {fmt(ours['max'])})",
+            f"{fmt(ours['p50'])} ms ({ours['n']} combinations; p95 {fmt(ours['p95'])}, max {slowest(browse)})",
             within(ours["p50"], 80),
             below(browse),
         )
