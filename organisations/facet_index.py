@@ -18,6 +18,7 @@ load it rather than read the tables again. Any write moves the version, so the i
 data older than the request's version.
 """
 
+import logging
 import threading
 from array import array
 from collections import defaultdict, deque
@@ -25,11 +26,11 @@ from dataclasses import dataclass, field
 from itertools import repeat
 
 from django.core.cache import cache
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Aggregate, TextField
 from django.db.models.functions import Lower
 
-from core.dataversion import cache_key, cached, data_version
+from core.dataversion import cache_key, cached, data_version, read_once
 
 from .models import Lifecycle, Organisation
 from .search import search
@@ -53,6 +54,8 @@ REFERENCE_FACETS = tuple(LINKS)
 
 # The orders other than by name (which is the positions' own) and by relevance (the search's).
 ORDERS = ("founded", "-founded", "recent")
+
+logger = logging.getLogger(__name__)
 
 INDEX_CACHE_PREFIX = "organisations:facet-index"
 SEARCH_CACHE_PREFIX = "organisations:search-ids"
@@ -268,6 +271,32 @@ def current_index(using="default"):
             cache.set(key, index, CACHE_SECONDS)
         _latest[using] = (version, index)
         return index
+
+
+def warm_up():
+    """Load or build the index of the current data, so that no visitor waits for it."""
+    try:
+        with read_once():
+            current_index()
+    except DatabaseError as error:
+        # Not reachable or not migrated yet: the first request that needs the index builds it.
+        logger.warning("The facet index was not built at start: %s", error)
+
+
+def warm_up_in_background():
+    """At an app server's start, build the index beside the first requests: at 100,000
+    organisations it takes about a second, which the first search would otherwise wait for
+    (after a write, the first request still builds the new version's index)."""
+
+    def run():
+        try:
+            warm_up()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="facet-index-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def forget():
