@@ -8,10 +8,11 @@ invalidation to call. DJANGO_PAGE_CACHE_SECONDS bounds how long a page is kept (
 the clock, such as "last checked 3 months ago", is at most that old); 0 turns the cache off.
 
 What is cached: GET requests of visitors without a session or messages cookie, outside the back
-office, answered 200 with a plain (not streamed) body, that set no cookie, vary on no request
-header and do not forbid caching. So pages with a form (they set the CSRF cookie and vary on it),
-anything a signed-in user sees, the CSV export and the sitemap's sections (streamed), /healthz
-(`never_cache`) and negotiated responses (Vary: Accept) are always made afresh.
+office and the views marked `no_page_cache`, answered 200 with a plain (not streamed) body, that
+set no cookie, vary on no request header and do not forbid caching. So pages with a form (they set
+the CSRF cookie and vary on it), anything a signed-in user sees, the CSV export and the sitemap's
+sections (streamed, with their own cache in core/downloads.py), /healthz (`never_cache`) and
+negotiated responses (Vary: Accept) are always made afresh.
 
 The key: scheme, host, path, the query string with its parameters in a stable order (the same
 values in the same order for each name: one page), the data version and the active language.
@@ -31,7 +32,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import cc_delim_re
 
@@ -41,6 +42,14 @@ from .errors import is_unavailable
 CACHE_PREFIX = "page"
 # Cache-Control directives that keep a response out of a shared cache.
 UNCACHEABLE_DIRECTIVES = frozenset({"private", "no-store", "no-cache"})
+
+
+def no_page_cache(view):
+    """Mark a view whose pages are never cached, and for which the version is not even read: pages
+    that need no data (reading the version would cost more than they do), streamed downloads with
+    their own cache, forms, and pages built from data the version does not follow."""
+    view.page_cache_exempt = True
+    return view
 
 
 def normalised_query(query_string):
@@ -68,6 +77,12 @@ def page_key(request):
     if request.method != "GET" or not is_anonymous(request):
         return None
     if request.path.startswith(reverse("admin:index")):
+        return None
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None  # a 404: never kept
+    if getattr(match.func, "page_cache_exempt", False):
         return None
     query = normalised_query(request.META.get("QUERY_STRING", ""))
     if query is None:

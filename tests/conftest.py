@@ -26,3 +26,10 @@ def _empty_cache():
 
     cache.clear()
     facet_index.forget()
+
+
+@pytest.fixture
+def without_page_cache(settings):
+    """For tests that read a view's context or count its queries on a repeated request: the page
+    cache (core/pagecache.py) would answer the repeat without running the view."""
+    settings.PAGE_CACHE_SECONDS = 0

@@ -21,7 +21,8 @@ from tests.factories import (
     SectorFactory,
 )
 
-pytestmark = pytest.mark.django_db
+# The views themselves are measured: the page cache would answer a repeated page without them.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_page_cache")]
 
 
 @pytest.fixture
