@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve, reverse
@@ -40,6 +40,8 @@ from .dataversion import data_version
 from .errors import is_unavailable
 
 CACHE_PREFIX = "page"
+# The cache alias pages are kept in (settings.CACHES), the default cache where it is not configured.
+CACHE_ALIAS = "pages"
 # Cache-Control directives that keep a response out of a shared cache.
 UNCACHEABLE_DIRECTIVES = frozenset({"private", "no-store", "no-cache"})
 
@@ -119,6 +121,10 @@ def is_storable(response):
     return not directives & UNCACHEABLE_DIRECTIVES
 
 
+def page_cache():
+    return caches[CACHE_ALIAS if CACHE_ALIAS in settings.CACHES else "default"]
+
+
 def stored(response):
     return (response.status_code, list(response.items()), response.content)
 
@@ -142,6 +148,7 @@ class PageCacheMiddleware:
         key = page_key(request) if timeout > 0 else None
         if key is None:
             return self.get_response(request)
+        cache = page_cache()
         entry = cache.get(key)
         if entry is not None:
             response = restored(entry)

@@ -377,10 +377,22 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "core.cache.ResilientRedisCache", **_redis},
         "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis},
+        # Whole pages (core/pagecache.py): shared, expiring by their own timeout.
+        "pages": {"BACKEND": "core.cache.ResilientRedisCache", **_redis},
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Whole pages (core/pagecache.py) apart, so that a crawler reading every profile cannot push
+        # the facet index and cached counts out of the default cache (each keeps its own 300 entries
+        # at most, the least recently used going first); about 20 MB per process at most.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        },
+    }
 # Without Redis there is no cache shared by every worker, and rate limits count in the database.
 RATELIMIT_USE_CACHE = "ratelimit" if REDIS_URL else None
 

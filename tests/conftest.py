@@ -22,9 +22,11 @@ def _empty_cache():
     # hands its ids back, so two tests' data may share a version: each test starts with none cached.
     from django.core.cache import cache
 
+    from core.pagecache import page_cache
     from organisations import facet_index
 
     cache.clear()
+    page_cache().clear()
     facet_index.forget()
 
 
