@@ -21,6 +21,8 @@ The middleware sits after every middleware that adds headers to each response (s
 CSP, the request id), so that a page from the cache gets them like any other, and before the
 session, CSRF, messages and clickjacking middleware, whose cookies and Vary headers it must see
 to keep a page out. The cache keeps the status, headers and body, not the response object.
+Rate limits are counted in the views that have them (the CSV export, the suggestion forms), which
+are never cached, so a cached page never lets a request past a limit.
 CSP nonces would differ per response: the policy uses none, and must not while pages are cached.
 """
 
