@@ -324,3 +324,22 @@ def test_zero_seconds_turns_the_page_cache_off(settings):
     assert response.status_code == 200
     assert "X-Cache" not in response
     assert queries_other_than_the_version(captured)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, "300"), ("0", "0"), ("60", "60"), ("-1", "0 or more"), ("soon", "whole")]
+)
+def test_the_seconds_come_from_the_environment_and_a_bad_value_stops_the_start(value, expected):
+    from tests.test_production_settings import run_django
+
+    env = {"DJANGO_DEBUG": "1"} | ({"DJANGO_PAGE_CACHE_SECONDS": value} if value is not None else {})
+    result = run_django(
+        "import django; django.setup(); from django.conf import settings; print(settings.PAGE_CACHE_SECONDS)",
+        **env,
+    )
+    if expected.isdigit():
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected
+    else:
+        assert result.returncode != 0
+        assert "DJANGO_PAGE_CACHE_SECONDS" in result.stderr and expected in result.stderr
