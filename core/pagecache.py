@@ -20,7 +20,9 @@ values in the same order for each name: one page), the data version and the acti
 The middleware sits after every middleware that adds headers to each response (security headers,
 CSP, the request id), so that a page from the cache gets them like any other, and before the
 session, CSRF, messages and clickjacking middleware, whose cookies and Vary headers it must see
-to keep a page out. The cache keeps the status, headers and body, not the response object.
+to keep a page out. The cache keeps the status, headers and body, not the response object: a view
+that leaves instructions on the response for a middleware above (django-csp's per-view decorators
+do) must be marked `no_page_cache`; none does today.
 Rate limits are counted in the views that have them (the CSV export, the suggestion forms), which
 are never cached, so a cached page never lets a request past a limit.
 CSP nonces would differ per response: the policy uses none, and must not while pages are cached.
