@@ -401,21 +401,23 @@ def reference_tags(organisation):
         .values_list("tag_kind", "pk", "name", "slug")
         for name, model in REFERENCE_TAGS
     ]
-    models = dict(REFERENCE_TAGS)
-    tags = {name: [] for name in models}
+    model_of = dict(REFERENCE_TAGS)
+    tags = {name: [] for name in model_of}
     for kind, pk, name, slug in parts[0].union(*parts[1:], all=True).order_by("name", "pk"):
         # What a tag shows: its name and its link (from the slug).
-        tags[kind].append(models[kind](pk=pk, name=name, slug=slug))
+        tags[kind].append(model_of[kind](pk=pk, name=name, slug=slug))
     return tags
 
 
 def initiative_links(organisation):
     """The published initiatives an organisation runs, those it hosts, and those it belongs to, each
     initiative listed once (under the first of these that applies): in two queries."""
-    initiative = Organisation.initiative_model()
-    hosted = initiative.hosts.through.objects.filter(initiative=OuterRef("pk"), organisation=organisation)
+    initiative_model = Organisation.initiative_model()
+    hosted = initiative_model.hosts.through.objects.filter(
+        initiative=OuterRef("pk"), organisation=organisation
+    )
     linked = list(
-        initiative.objects.published()
+        initiative_model.objects.published()
         .filter(Q(operator=organisation) | Exists(hosted))
         .only("name", "slug", "operator")
         .order_by("name")
