@@ -37,6 +37,12 @@ _request = Local()
 # registered by the apps at start-up.
 _parts = []
 
+# {connection vendor: (SQL, params)} of the whole version statement. Compiling the apps' querysets
+# cost more than running the statement (0.7 ms of 1.3 ms on PostgreSQL, 1.6 of 1.7 ms on SQLite,
+# at every request), and the statement never changes once the apps are ready: it is compiled once
+# per vendor, and again only when a part is added.
+_compiled_statements = {}
+
 DEFAULT_TIMEOUT = 60 * 60
 
 # The databases the version statement is written for; elsewhere callers compute afresh.
@@ -48,13 +54,18 @@ def _scalar(queryset, expression):
     return queryset.order_by().values(_all=Value(1)).annotate(version=expression).values("version")
 
 
+def _add_part(part):
+    _parts.append(part)
+    _compiled_statements.clear()
+
+
 def _compiled(queryset):
     return lambda using: queryset.query.get_compiler(connection=using).as_sql()
 
 
 def track_latest(model, field):
     """The highest value of an indexed column: any insert, edit or history row moves it."""
-    _parts.append(_compiled(_scalar(model._base_manager.all(), Max(field))))
+    _add_part(_compiled(_scalar(model._base_manager.all(), Max(field))))
 
 
 def track_rows(model, field="updated_at"):
@@ -63,7 +74,7 @@ def track_rows(model, field="updated_at"):
     small beside the organisations."""
     text = TextField()
     version = Concat(Cast(Count("pk"), text), Value("/"), Cast(Max(field), text), output_field=text)
-    _parts.append(_compiled(_scalar(model._base_manager.all(), version)))
+    _add_part(_compiled(_scalar(model._base_manager.all(), version)))
 
 
 class _Row(Func):
@@ -97,15 +108,23 @@ def track_fingerprint(model, *fields):
         inner, params = rows.query.get_compiler(connection=using).as_sql()
         return f"SELECT MD5(group_concat(fingerprint_row, ',')) FROM ({inner})", params  # noqa: S608
 
-    _parts.append(sql)
+    _add_part(sql)
 
 
 def _version_sql(using=None):
+    """(SQL, params) of the version statement for `using`'s database, compiled once per vendor."""
     using = using or connection
+    statement = _compiled_statements.get(using.vendor)
+    if statement is None:
+        statement = _compiled_statements[using.vendor] = _compile_version_sql(using)
+    return statement
+
+
+def _compile_version_sql(using):
     compiled = [part(using) for part in _parts]
     # Empty strings keep a missing value's place, so that no two states share a version.
     columns = " || ':' || ".join(f"coalesce(CAST(({sql}) AS TEXT), '')" for sql, _params in compiled)
-    params = [param for _sql, params in compiled for param in params]
+    params = tuple(param for _sql, params in compiled for param in params)
     return f"SELECT {columns} AS data_version", params
 
 

@@ -110,6 +110,12 @@ MIDDLEWARE = [
     # A database that is down or too slow answers 503 (core/errors.py).
     "core.errors.DatabaseUnavailableMiddleware",
     "core.errors.PublicStatementTimeoutMiddleware",
+    # The data version is read at most once per GET; the page cache keys pages by it.
+    "core.dataversion.DataVersionMiddleware",
+    # Whole pages for anonymous visitors (core/pagecache.py): inside the middleware above, which
+    # add their headers to every response, cached or not; outside the session, CSRF and messages
+    # middleware below, whose cookies and Vary headers keep a page out of the cache.
+    "core.pagecache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -118,7 +124,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "core.dataversion.DataVersionMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -220,6 +225,12 @@ STAFF_NOTIFICATION_EMAILS = env_list("DJANGO_STAFF_EMAILS", "curators@localhost"
 # Uploaded CSV files wait here between the admin's preview and its confirmation: outside MEDIA_ROOT,
 # so an upload is never served. With several app servers, point it at storage they share.
 CSV_IMPORT_DIR = Path(env_str("DJANGO_CSV_IMPORT_DIR", str(Path(tempfile.gettempdir()) / "hubdir-imports")))
+
+# Seconds a whole page is kept for anonymous visitors, under the data version, so that any edit
+# or erasure shows at once (core/pagecache.py); 0 turns the page cache off.
+PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300)
+if PAGE_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured(f"DJANGO_PAGE_CACHE_SECONDS must be 0 or more, not {PAGE_CACHE_SECONDS}")
 
 # The whole CSV export and the sitemap's sections, made once per data version and served from here
 # (core/downloads.py). Each app server keeps its own; it never holds anything private.
@@ -366,10 +377,22 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "core.cache.ResilientRedisCache", **_redis},
         "ratelimit": {"BACKEND": "django.core.cache.backends.redis.RedisCache", **_redis},
+        # Whole pages (core/pagecache.py): shared, expiring by their own timeout.
+        "pages": {"BACKEND": "core.cache.ResilientRedisCache", **_redis},
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Whole pages (core/pagecache.py) apart, so that a crawler reading every profile cannot push
+        # the facet index and cached counts out of the default cache (each keeps its own 300 entries
+        # at most, the least recently used going first); about 20 MB per process at most.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        },
+    }
 # Without Redis there is no cache shared by every worker, and rate limits count in the database.
 RATELIMIT_USE_CACHE = "ratelimit" if REDIS_URL else None
 

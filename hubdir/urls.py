@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from core.api import API_PREFIX, api_not_found
 from core.health import healthz
 from core.media import serve_media
+from core.pagecache import no_page_cache
 from core.schema import DocsView, SchemaView
 from hubdir import views
 from hubdir.sitemaps import SITEMAPS
@@ -26,12 +27,12 @@ router.register("key-figures", initiative_api.KeyFigureViewSet, basename="key-fi
 
 api_urls = (
     [
-        path("schema/", SchemaView.as_view(), name="schema"),
+        path("schema/", no_page_cache(SchemaView.as_view()), name="schema"),
         # The split view serves its start-up script from a URL of its own, so the docs run under a
         # CSP that forbids inline scripts.
         path(
             "docs/",
-            DocsView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"),
+            no_page_cache(DocsView.as_view(url_name="api:schema", template_name="api/swagger_ui.html")),
             name="docs",
         ),
         *router.urls,
@@ -42,7 +43,8 @@ api_urls = (
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
-    path("about/", views.AboutView.as_view(), name="about"),
+    # Its register attributions follow register candidates, which the data version does not.
+    path("about/", no_page_cache(views.AboutView.as_view()), name="about"),
     path("privacy/", views.PrivacyView.as_view(), name="privacy"),
     path("accessibility/", views.AccessibilityView.as_view(), name="accessibility"),
     path("stats/", views.StatsView.as_view(), name="stats"),
@@ -55,13 +57,13 @@ urlpatterns = [
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
         name="sitemap",
     ),
-    path("sitemap-<section>.xml", views.sitemap_section, name="sitemap-section"),
+    path("sitemap-<section>.xml", no_page_cache(views.sitemap_section), name="sitemap-section"),
     path(
         "robots.txt",
-        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        no_page_cache(TemplateView.as_view(template_name="robots.txt", content_type="text/plain")),
         name="robots",
     ),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", no_page_cache(healthz), name="healthz"),
     path("feeds/organisations.atom", NewOrganisationsFeed(), name="feed-organisations"),
     # Before organisations.urls: /organisations/<slug>/suggest-update/ is the more specific route.
     path("", include("organisations.suggest_urls")),
@@ -70,7 +72,7 @@ urlpatterns = [
 ]
 
 if settings.SERVE_MEDIA:
-    urlpatterns += [re_path(r"^media/(?P<path>.+)$", serve_media, name="media")]
+    urlpatterns += [re_path(r"^media/(?P<path>.+)$", no_page_cache(serve_media), name="media")]
 
 handler400 = "hubdir.views.bad_request"
 handler403 = "hubdir.views.permission_denied"

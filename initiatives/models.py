@@ -7,7 +7,7 @@ from core.images import ImageFilesModelMixin, ImageSpec
 from core.publishing import NaturalKeyManager, PublishingQuerySet, Status
 from core.slugs import unique_slug
 from core.validators import validate_http_url
-from organisations.models import Lifecycle
+from organisations.models import SEARCH_ONLY_FIELDS, Lifecycle
 
 
 class InitiativeQuerySet(PublishingQuerySet):
@@ -29,7 +29,9 @@ class InitiativeQuerySet(PublishingQuerySet):
         organisation = self.model._meta.get_field("hosts").related_model
         return self.prefetch_related(
             models.Prefetch(
-                "hosts", queryset=organisation.objects.published().order_by("name"), to_attr="public_hosts"
+                "hosts",
+                queryset=organisation.objects.published().for_display().order_by("name"),
+                to_attr="public_hosts",
             )
         )
 
@@ -41,6 +43,7 @@ class InitiativeQuerySet(PublishingQuerySet):
                 "memberships",
                 queryset=Membership.objects.of_listed_organisations()
                 .select_related("organisation")
+                .defer(*(f"organisation__{name}" for name in SEARCH_ONLY_FIELDS))
                 .order_by("organisation__name"),
                 to_attr="public_memberships",
             ),

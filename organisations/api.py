@@ -179,7 +179,7 @@ class OrganisationViewSet(ReadOnlyModelViewSet):
 
     def get_queryset(self):
         published = Organisation.objects.published()
-        queryset = published.select_related("parent", "merged_into").prefetch_related(
+        queryset = published.for_display("parent", "merged_into").prefetch_related(
             "sectors", "care_settings", "regulatory_marks", published.public_memberships()
         )
         if self.action == "retrieve":

@@ -19,6 +19,7 @@ data older than the request's version.
 """
 
 import gc
+import logging
 import threading
 from array import array
 from collections import defaultdict, deque
@@ -28,11 +29,11 @@ from operator import itemgetter
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.models import Aggregate, F, TextField, Value
 from django.db.models.functions import Lower
 
-from core.dataversion import cache_key, cached, data_version
+from core.dataversion import cache_key, cached, data_version, read_once
 
 from .models import Lifecycle, Organisation, SearchRow
 from .search import postgresql, search
@@ -56,6 +57,8 @@ REFERENCE_FACETS = tuple(LINKS)
 
 # The orders other than by name (which is the positions' own) and by relevance (the search's).
 ORDERS = ("founded", "-founded", "recent")
+
+logger = logging.getLogger(__name__)
 
 INDEX_CACHE_PREFIX = "organisations:facet-index"
 SEARCH_CACHE_PREFIX = "organisations:search-ids"
@@ -284,6 +287,32 @@ def _settle():
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+def warm_up():
+    """Load or build the index of the current data, so that no visitor waits for it."""
+    try:
+        with read_once():
+            current_index()
+    except DatabaseError as error:
+        # Not reachable or not migrated yet: the first request that needs the index builds it.
+        logger.warning("The facet index was not built at start: %s", error)
+
+
+def warm_up_in_background():
+    """At an app server's start, build the index beside the first requests: at 100,000
+    organisations it takes about a second, which the first search would otherwise wait for
+    (after a write, the first request still builds the new version's index)."""
+
+    def run():
+        try:
+            warm_up()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="facet-index-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def forget():

@@ -20,6 +20,7 @@ class NewOrganisationsFeed(Feed):
     def items(self):
         return (
             Organisation.objects.published()
+            .for_display()
             .prefetch_related("sectors")
             .order_by(F("published_at").desc(nulls_last=True), "-created_at", "-pk")[:FEED_LENGTH]
         )

@@ -126,7 +126,20 @@ def stale_cutoff(months=None):
     raise AssertionError("every month has a 28th")
 
 
+# Columns only search reads (kept for it by triggers and refresh_search_names()): the search vector
+# is the largest part of a row. Pages and the API never show them, so they do not read them.
+SEARCH_ONLY_FIELDS = ("search_vector", "sector_names", "topic_names")
+
+
 class OrganisationQuerySet(PublishingQuerySet):
+    def for_display(self, *related):
+        """Rows to show, without the search-only columns: of the organisations and of the
+        organisations joined to them through each of `related` (foreign keys to organisations)."""
+        prefixes = ["", *(f"{relation}__" for relation in related)]
+        deferred = [f"{prefix}{name}" for prefix in prefixes for name in SEARCH_ONLY_FIELDS]
+        queryset = self.select_related(*related) if related else self
+        return queryset.defer(*deferred)
+
     def demo(self):
         return self.filter(is_demo=True)
 
@@ -169,7 +182,7 @@ class OrganisationQuerySet(PublishingQuerySet):
     def with_card_relations(self):
         """What a result card shows (sectors, published initiatives, the successor of a merged
         entry), in two queries for any page beside the page's own."""
-        return self.select_related("merged_into").prefetch_related(
+        return self.for_display("merged_into").prefetch_related(
             Prefetch("sectors", queryset=Sector.objects.order_by("name")), self.public_memberships()
         )
 

@@ -22,7 +22,16 @@ def _empty_cache():
     # hands its ids back, so two tests' data may share a version: each test starts with none cached.
     from django.core.cache import cache
 
+    from core.pagecache import page_cache
     from organisations import facet_index
 
     cache.clear()
+    page_cache().clear()
     facet_index.forget()
+
+
+@pytest.fixture
+def without_page_cache(settings):
+    """For tests that read a view's context or count its queries on a repeated request: the page
+    cache (core/pagecache.py) would answer the repeat without running the view."""
+    settings.PAGE_CACHE_SECONDS = 0

@@ -33,6 +33,36 @@ def test_the_version_is_one_statement():
         assert len(cursor.fetchall()) == 1
 
 
+def test_the_statement_is_compiled_once_per_vendor_and_again_when_a_part_is_added(monkeypatch):
+    from core import dataversion
+
+    first = _version_sql()
+    assert _version_sql() is first  # not compiled again for the next request
+    monkeypatch.setattr(dataversion, "_parts", list(dataversion._parts))
+    dataversion.track_latest(Organisation, "created_at")
+    try:
+        again = _version_sql()
+        assert again is not first and again[0].count("data_version") == 1
+        assert "created_at" in again[0]
+    finally:
+        dataversion._compiled_statements.clear()
+
+
+def test_an_initiative_description_and_a_key_figure_move_the_version():
+    from tests.factories import KeyFigureFactory
+
+    initiative = InitiativeFactory()
+    before = data_version()
+    initiative.description = "A new description."
+    initiative.save()
+    described = data_version()
+    figure = KeyFigureFactory()
+    added = data_version()
+    figure.value = "43"
+    figure.save()
+    assert len({before, described, added, data_version()}) == 4
+
+
 def test_a_new_edited_or_deleted_organisation_moves_the_version():
     organisation = OrganisationFactory()
     before = data_version()

@@ -136,6 +136,24 @@ def test_the_index_is_built_once_per_data_version(varied_directory, django_asser
     assert index.size == Organisation.objects.published().count()
 
 
+def test_a_warm_up_leaves_the_index_of_the_current_data_made(varied_directory, django_assert_num_queries):
+    facet_index.forget()
+    facet_index.warm_up()
+    # The first request after a start reads only the data version.
+    with read_once(), django_assert_num_queries(1):
+        index = facet_index.current_index()
+    assert index.size == Organisation.objects.published().count()
+
+
+def test_a_warm_up_without_a_database_leaves_the_index_to_the_first_request(monkeypatch, caplog):
+    def unreachable(using="default"):
+        raise facet_index.DatabaseError("connection refused")
+
+    monkeypatch.setattr(facet_index, "current_index", unreachable)
+    facet_index.warm_up()
+    assert "The facet index was not built at start: connection refused" in caplog.text
+
+
 def test_a_filterset_over_another_queryset_is_counted_in_sql(varied_directory):
     filterset = OrganisationFilter(QueryDict("type=company"), queryset=Organisation.objects.all())
     assert filterset.indexed_results is None

@@ -277,6 +277,7 @@ def test_the_cached_result_count_follows_a_search_filter_and_an_edit(client, sec
     assert client.get("/organisations/?q=cardiac&sector=genomics").context["paginator"].count == 2
 
 
+@pytest.mark.usefixtures("without_page_cache")  # the view's own caches, on a repeat
 def test_a_page_reads_the_data_version_once(client, sectors):
     OrganisationFactory.create_batch(3, sectors=[sectors["medtech"]])
     from django.test.utils import CaptureQueriesContext
@@ -321,6 +322,7 @@ def test_the_cached_page_follows_a_rename_and_an_archive(client, sectors):
     assert names() == api_names() == ["Beta Health"]
 
 
+@pytest.mark.usefixtures("without_page_cache")  # the view's own caches, on a repeat
 def test_a_repeated_search_reads_only_its_page_rows(client, sectors):
     OrganisationFactory.create_batch(25, sectors=[sectors["medtech"]], summary="Cardiac monitoring.")
     from django.test.utils import CaptureQueriesContext

@@ -376,3 +376,16 @@ def test_the_header_block_shows_the_website_and_key_facts(client, organisation):
     )
     # Said once: the side column keeps the rest.
     assert "Founded" not in dict(facts(page)) and "Website" not in dict(facts(page))
+
+
+def test_the_profile_reads_no_search_columns_of_any_organisation(client, organisation):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    child = OrganisationFactory(parent=organisation)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(organisation.get_absolute_url()).status_code == 200
+        assert client.get(child.get_absolute_url()).status_code == 200
+    for query in captured.captured_queries:
+        for column in ("search_vector", "sector_names", "topic_names"):
+            assert column not in query["sql"], query["sql"]

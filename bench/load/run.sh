@@ -3,6 +3,7 @@
 # PostgreSQL database holding 100,000 organisations. Writes docs/load-test.md. Loopback only.
 #   bench/load/run.sh            # seeds hubdir_load with 100k demo organisations if it has fewer
 #   USERS=50 DURATION=60s COUNT=100000 bench/load/run.sh
+#   LOAD_DB=hubdir_bench_100k REDIS_URL=redis://127.0.0.1:6379/5 LOAD_NOTE="what else ran" bench/load/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -12,9 +13,13 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${db}"
 export DJANGO_SECRET_KEY="load-test-$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
 export DJANGO_ALLOWED_HOSTS=127.0.0.1 DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_HSTS_SECONDS=0
 export DJANGO_STATIC_ROOT="$root/bench/results/static"
+# Each simulated user sends its own X-Forwarded-For (bench/load/locustfile.py); the app believes it
+# from 127.0.0.1 only, as it would from the reverse proxy in production (core/client_ip.py), so the
+# per-client rate limits count each visitor rather than throttling the whole test as one client.
+export DJANGO_TRUSTED_PROXY_HEADER=HTTP_X_FORWARDED_FOR DJANGO_TRUSTED_PROXIES=127.0.0.1 DJANGO_TRUSTED_PROXY_COUNT=1
 # Four gunicorn workers share their cached counts through Redis, as several app servers would.
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/3}
-redis-cli -n 3 flushdb >/dev/null
+redis-cli -u "$REDIS_URL" flushdb >/dev/null
 py=$root/.venv/bin/python
 
 [ -x bench/load/.venv/bin/locust ] || { python3 -m venv bench/load/.venv; bench/load/.venv/bin/pip install -q -r bench/load/requirements.txt; }
@@ -45,6 +50,6 @@ bench/load/.venv/bin/locust -f bench/load/locustfile.py --headless -u "$users" -
   --host "http://127.0.0.1:${port}" --csv bench/results/load --only-summary --stop-timeout 10 \
   >bench/results/locust.log 2>&1 || true
 
-"$py" bench/load/report.py bench/results/load_stats.csv bench/results/load_failures.csv \
+LOAD_DB="$db" "$py" bench/load/report.py bench/results/load_stats.csv bench/results/load_failures.csv \
   --users "$users" --duration "$duration" --organisations "$have" >docs/load-test.md
 cat docs/load-test.md
