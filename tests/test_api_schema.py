@@ -5,12 +5,12 @@ import datetime
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from hubdir.wsgi import application
 from organisations.models import Status
 from tests.factories import (
     CareSettingFactory,
@@ -27,7 +27,9 @@ pytestmark = pytest.mark.schemathesis
 
 
 # The schema is generated from the code alone (no database), so it can be loaded at collection time.
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+# Django's own WSGI handler, not hubdir.wsgi: that one also starts the facet index's warm-up, which
+# would reach for the database outside any test.
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
 
 @pytest.fixture(autouse=True)
