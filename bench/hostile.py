@@ -120,7 +120,7 @@ def serve(port, downloads, redis):
         str(BIN / "gunicorn"),
         "hubdir.wsgi:application",
         *("--bind", f"{HOST}:{port}", "--worker-class", "gthread", "--workers", "2", "--threads", "4"),
-        *("--max-requests", "2000", "--max-requests-jitter", "200", "--timeout", "30"),
+        *("--max-requests", "20000", "--max-requests-jitter", "2000", "--timeout", "30"),
     ]
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
