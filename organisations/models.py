@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import connections, models
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -197,6 +197,10 @@ class OrganisationQuerySet(PublishingQuerySet):
 
 class OrganisationManager(NaturalKeyManager.from_queryset(OrganisationQuerySet)):
     pass
+
+
+# An organisation's reference tags: {context name: model}, in the order a profile reads them.
+REFERENCE_TAGS = {"sectors": Sector, "care_settings": CareSetting, "regulatory_marks": RegulatoryMark}
 
 
 class Organisation(ImageFilesModelMixin, models.Model):
@@ -446,6 +450,22 @@ class Organisation(ImageFilesModelMixin, models.Model):
         else:
             return ""
         return f"{label} in {self.ended_year}" if self.ended_year else label
+
+    def reference_tags(self):
+        """{"sectors", "care_settings", "regulatory_marks": [each by name]}, in one query (a union
+        of the three link tables) rather than three."""
+        parts = [
+            model.objects.filter(organisations=self)
+            .order_by()  # the union is ordered, not its parts (SQLite refuses ordered parts)
+            .annotate(tag_kind=Value(name))
+            .values_list("tag_kind", "pk", "name", "slug")
+            for name, model in REFERENCE_TAGS.items()
+        ]
+        tags = {name: [] for name in REFERENCE_TAGS}
+        for kind, pk, name, slug in parts[0].union(*parts[1:], all=True).order_by("name", "pk"):
+            # What a tag shows: its name and its link (from the slug).
+            tags[kind].append(REFERENCE_TAGS[kind](pk=pk, name=name, slug=slug))
+        return tags
 
     def place_facts(self):
         """[(term, [lines])] for the address, local authority and headquarters, saying each place

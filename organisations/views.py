@@ -1,4 +1,4 @@
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -8,7 +8,7 @@ from core.pagination import CachedCountPaginator, page_with_notice
 
 from .facets import facet_counts, split_top
 from .filters import PER_PAGE_CHOICES, Q_MAX_LENGTH, VIEW_CHOICES, DirectoryPageFilter
-from .models import CareSetting, Organisation, OrganisationSlugRedirect, RegulatoryMark, Sector, Status
+from .models import Organisation, OrganisationSlugRedirect, Sector, Status
 from .search import did_you_mean, search
 from .search.query import MAX_WORDS
 from .search.site import site_results, suggestions
@@ -332,11 +332,7 @@ class OrganisationDetailView(DetailView):
 
     def get(self, request, *args, **kwargs):
         slug = kwargs["slug"]
-        # The slug is unique: no ordering to add, and no search-only columns of the three rows.
-        organisation = next(
-            iter(Organisation.objects.for_display("parent", "merged_into").filter(slug=slug).order_by()),
-            None,
-        )
+        organisation = Organisation.objects.for_display("parent", "merged_into").filter(slug=slug).first()
         if organisation is None:
             moved = (
                 OrganisationSlugRedirect.objects.select_related("organisation__merged_into")
@@ -360,7 +356,7 @@ class OrganisationDetailView(DetailView):
         organisation = self.object
         successor = organisation.merged_into
         context.update(
-            **reference_tags(organisation),
+            **organisation.reference_tags(),
             parent=organisation.parent if organisation.parent and organisation.parent.is_public else None,
             successor=successor if successor and successor.is_public else None,
             # The reverse relation sets each child's parent from parent_id: it is read too.
@@ -385,28 +381,6 @@ class OrganisationDetailView(DetailView):
             else ""
         )
         return context
-
-
-# The reference tags of a profile: (context name, model) in the order they are read.
-REFERENCE_TAGS = (("sectors", Sector), ("care_settings", CareSetting), ("regulatory_marks", RegulatoryMark))
-
-
-def reference_tags(organisation):
-    """{"sectors", "care_settings", "regulatory_marks": [each by name]} of an organisation, in one
-    query (a union of the three link tables) rather than three."""
-    parts = [
-        model.objects.filter(organisations=organisation)
-        .order_by()  # the union is ordered, not its parts (SQLite refuses ordered parts)
-        .annotate(tag_kind=Value(name))
-        .values_list("tag_kind", "pk", "name", "slug")
-        for name, model in REFERENCE_TAGS
-    ]
-    model_of = dict(REFERENCE_TAGS)
-    tags = {name: [] for name in model_of}
-    for kind, pk, name, slug in parts[0].union(*parts[1:], all=True).order_by("name", "pk"):
-        # What a tag shows: its name and its link (from the slug).
-        tags[kind].append(model_of[kind](pk=pk, name=name, slug=slug))
-    return tags
 
 
 def initiative_links(organisation):
