@@ -30,13 +30,14 @@ from operator import itemgetter
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
 from django.db import DatabaseError, connections
-from django.db.models import Aggregate, F, TextField, Value
+from django.db.models import Aggregate, TextField, Value
 from django.db.models.functions import Lower
 
 from core.dataversion import cache_key, cached, data_version, read_once
 
 from .models import Lifecycle, Organisation, SearchRow
 from .search import postgresql, search
+from .search.ranking import lowered_names
 
 # The facets whose options are columns of the organisation (facet -> column).
 COLUMN_FACETS = {
@@ -440,8 +441,8 @@ def search_ids(filterset, plan, *, ordered, using, index=None):
     queryset = search(rows, plan)
     if not ordered:
         return _cached_ids(queryset.order_by().values_list("pk"))
-    stored = F("name_lower") if getattr(rows.model, "STORED_NAMES", False) else None
-    in_order = queryset.order_by(*filterset.ordering(queryset, name=stored)).values_list("pk")
+    name, _other_names = lowered_names(rows.model)
+    in_order = queryset.order_by(*filterset.ordering(queryset, name=name)).values_list("pk")
     rank = queryset.query.annotations.get("search_rank")
     if index is None or connections[using].vendor != "postgresql" or isinstance(rank, Value):
         return _cached_ids(in_order)
