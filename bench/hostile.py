@@ -44,6 +44,8 @@ HOST = "127.0.0.1"
 HOSTILE = 16
 PROBE_EVERY = 0.25
 REQUEST_TIMEOUT = 120
+# Probes slower than this are listed one by one, with when in the phase they were sent.
+SLOW_PROBE = 0.5
 
 
 def log(message):
@@ -133,12 +135,13 @@ def serve(port, downloads, redis):
     raise RuntimeError("gunicorn did not start")
 
 
-def probe(port, pages, stop, results):
+def probe(port, pages, stop, results, started):
     turn = 0
     while not stop.is_set():
         label, path = ("healthz", "/healthz") if turn % 2 == 0 else pages[(turn // 2) % len(pages)]
+        sent = time.perf_counter() - started
         status, seconds = fetch(port, path)
-        results.append((label, status, seconds))
+        results.append((label, status, seconds, sent))
         turn += 1
         stop.wait(PROBE_EVERY)
 
@@ -148,13 +151,14 @@ def hostile(port, kind, index, distinct, stop, results):
     label, make_path = kind
     while not stop.is_set():
         status, seconds = fetch(port, make_path(), headers)
-        results.append((label, status, seconds))
+        results.append((label, status, seconds, None))
 
 
 def run_phase(port, pages, seconds, kinds, hostile_threads=0, distinct=False):
     stop = threading.Event()
     probes, attacks = [], []
-    threads = [threading.Thread(target=probe, args=(port, pages, stop, probes))]
+    started = time.perf_counter()
+    threads = [threading.Thread(target=probe, args=(port, pages, stop, probes, started))]
     threads += [
         threading.Thread(target=hostile, args=(port, kinds[i % len(kinds)], i, distinct, stop, attacks))
         for i in range(hostile_threads)
@@ -175,7 +179,7 @@ def percentile(values, share):
 
 def summary(rows, limit=None):
     by_label = {}
-    for label, status, seconds in rows:
+    for label, status, seconds, _sent in rows:
         by_label.setdefault(label, []).append((status, seconds))
     lines = []
     for label, items in by_label.items():
@@ -203,6 +207,14 @@ def report(phase, probes, attacks):
         out += ["", "| hostile request | requests | p50 ms | p95 ms | max ms | statuses |"]
         out.append("| --- | ---: | ---: | ---: | ---: | --- |")
         out += summary(attacks)
+    slow = [row for row in probes if row[2] > SLOW_PROBE]
+    if slow:
+        # When in the phase the slow probes were sent: at its start, or throughout.
+        out += ["", f"Probes over {SLOW_PROBE * 1000:.0f} ms, by when they were sent:", ""]
+        out += [
+            f"- +{sent:.1f} s {label}: {seconds * 1000:.0f} ms ({status})"
+            for label, status, seconds, sent in slow
+        ]
     return "\n".join(out) + "\n"
 
 

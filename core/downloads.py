@@ -5,7 +5,8 @@ change of the data, instead of one each.
 The request that finds no file generates it, storing the chunks as it passes them on; a request that
 arrives meanwhile is told to come back (`Busy`) rather than generating it again or holding a worker
 while it waits. A lock file (flock) makes this hold across the workers of one server; each app server
-keeps its own folder. Where there is no data version (SQLite) nothing is stored.
+keeps its own folder. Where there is no data version (a database it is not written for) nothing is
+stored.
 """
 
 import fcntl

@@ -7,6 +7,7 @@ database that does not answer, becomes the 503.
 """
 
 import logging
+import weakref
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
@@ -60,6 +61,14 @@ def is_public_read(request):
     return request.method in {"GET", "HEAD"} and not request.path.startswith(reverse("admin:index"))
 
 
+# What each open PostgreSQL session's statement_timeout was last set to by the middleware below, by
+# raw connection: a session not in it has the server's own (None), as a new one does, and a closed
+# one drops out.
+_session_timeouts = weakref.WeakKeyDictionary()
+# Set inside a transaction, which may yet be rolled back.
+_UNKNOWN = object()
+
+
 class PublicStatementTimeoutMiddleware:
     """Public reads run with DJANGO_PUBLIC_STATEMENT_TIMEOUT (milliseconds) on PostgreSQL; every
     other request (the back office, form posts) with the server's own setting.
@@ -67,25 +76,37 @@ class PublicStatementTimeoutMiddleware:
     Set per request on the connection (not in settings' connection options), so that management
     commands, migrations and imports never run under it; reset for the requests that should not
     have it, because a thread keeps its connection from one request to the next. Sent just before
-    the request's first query, so that a request that needs no database opens no connection.
+    the request's first query, so that a request that needs no database opens no connection, and
+    only when the session does not have it already: a page served from the page cache then costs
+    one round trip to the database (the data version), not two.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        timeout = settings.PUBLIC_STATEMENT_TIMEOUT
-        if not timeout or connection.vendor != "postgresql":
+        if connection.vendor != "postgresql":
             return self.get_response(request)
-        if is_public_read(request):
-            pending = [("SELECT set_config('statement_timeout', %s, false)", [f"{timeout}ms"])]
-        else:
-            pending = [("RESET statement_timeout", None)]
+        timeout = settings.PUBLIC_STATEMENT_TIMEOUT
+        wanted = f"{timeout}ms" if timeout and is_public_read(request) else None
+        first = [True]
 
         def before_the_first_query(execute, sql, params, many, context):
-            if pending:
-                context["cursor"].execute(*pending.pop())
+            if first:
+                first.clear()
+                set_session_timeout(context["cursor"], wanted)
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(before_the_first_query):
             return self.get_response(request)
+
+
+def set_session_timeout(cursor, wanted):
+    session = connection.connection
+    if _session_timeouts.get(session) == wanted:
+        return
+    if wanted:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [wanted])
+    else:
+        cursor.execute("RESET statement_timeout")
+    _session_timeouts[session] = _UNKNOWN if connection.in_atomic_block else wanted

@@ -4,7 +4,7 @@ import sys
 
 from django.contrib.sitemaps.views import sitemap
 from django.db.models import Case, Count, Q, When
-from django.http import FileResponse, HttpResponse, HttpResponseServerError
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
@@ -14,14 +14,14 @@ from django.views.generic import TemplateView
 
 from core.api import api_error, is_api_request
 from core.dataversion import cached
-from core.downloads import Busy, cached_download
+from core.downloads import Busy
 from core.errors import is_unavailable, service_unavailable
 from initiatives import stats as initiative_stats
 from initiatives.models import Initiative, KeyFigure
 from organisations import stats as organisation_stats
 from organisations.models import Candidate, Organisation, Sector
 
-from .sitemaps import SITEMAPS
+from .sitemaps import SITEMAP_ORIGIN, SITEMAPS, section_file
 
 NEWEST_ON_HOME = 6
 # The home page fits two and a half phone screens: a few figures, the rest on /stats/.
@@ -175,28 +175,23 @@ class AccessibilityView(TemplateView):
 
 @require_safe
 def sitemap_section(request, section):
-    """One section of the sitemap (Django's view), made once per data version and page and then
-    served from a file (core/downloads.py): any number of crawlers cost one rendering per change."""
+    """One section of the sitemap, read from the file made for the current data (hubdir/sitemaps.py)
+    with the links of the address it was asked at."""
     page = request.GET.get("p", "1")
     if section not in SITEMAPS or not (page.isascii() and page.isdigit()):
+        # Django's own answer: a 404 that names what was wrong.
         return sitemap(request, sitemaps=SITEMAPS, section=section)
-
-    def generate():
-        response = sitemap(request, sitemaps=SITEMAPS, section=section).render()
-        return [response.content]
-
     try:
-        # The links are absolute: one file per address the site is reached at (ALLOWED_HOSTS).
-        where = f"{request.scheme}://{request.get_host()}"
-        body = cached_download("sitemap", f"{where}|{section}|{int(page)}", generate)
+        xml = section_file(section, int(page))
     except Busy:
         response = HttpResponse("This sitemap is being made; please try again shortly.", status=503)
         response["Retry-After"] = "5"
         return response
-    if hasattr(body, "read"):
-        response = FileResponse(body, content_type="application/xml")
-    else:
-        response = HttpResponse(b"".join(body), content_type="application/xml")
+    # get_host() is checked against ALLOWED_HOSTS: only a host name and port reach the links.
+    origin = f"{request.scheme}://{request.get_host()}"
+    response = HttpResponse(
+        xml.replace(SITEMAP_ORIGIN.encode(), origin.encode()), content_type="application/xml"
+    )
     response["X-Robots-Tag"] = "noindex, noodp, noarchive"
     return response
 

@@ -10,7 +10,9 @@ before the response starts, so that a database that is down or too slow is a 503
 cut short.
 """
 
-from django.db import InterfaceError, OperationalError
+import logging
+
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import FileResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
@@ -21,6 +23,8 @@ from core.errors import service_unavailable
 from .csv import stream_csv
 from .filters import OrganisationFilter
 from .models import Organisation, RateLimitCounter
+
+logger = logging.getLogger(__name__)
 
 FILENAME = "leeds-health-tech-organisations.csv"
 CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -56,15 +60,20 @@ def over_limit(request):
     )
 
 
-def export_response(filterset):
+def export_body(filterset):
+    """The file stored for the whole directory (an open file), or the CSV chunks of a filtered list."""
+
     def generate():
         return stream_csv(filterset.qs, public=True)
 
     if filterset.active_filters():
-        body = generate()
-    else:
-        # The whole directory, in one of the few sort orders: the same file for everyone.
-        body = cached_download("export", filterset.current_sort, generate)
+        return generate()
+    # The whole directory, in one of the few sort orders: the same file for everyone.
+    return cached_download("export", filterset.current_sort, generate)
+
+
+def export_response(filterset):
+    body = export_body(filterset)
     if hasattr(body, "read"):
         return FileResponse(body, as_attachment=True, filename=FILENAME, content_type=CONTENT_TYPE)
     # The byte-order mark, the header and the first row: the first queries have run.
@@ -78,3 +87,21 @@ def refusal(status, detail, *, retry_after):
     response = JsonResponse({"detail": detail}, status=status)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+def warm_up():
+    """Make the whole directory's file for the current data, in the default order, before anyone
+    asks: otherwise the first request after a start makes it (seconds of CPU at 100,000 rows) while
+    others wait for the processor, and a burst of requests at that moment finds the site slow."""
+    try:
+        body = export_body(OrganisationFilter({}, queryset=Organisation.objects.published()))
+        if hasattr(body, "read"):
+            body.close()
+        else:
+            # Read to the end: the file is stored as the chunks pass (core/downloads.py).
+            for _chunk in body:
+                pass
+    except Busy:
+        pass  # another worker of this server is making it
+    except DatabaseError as error:
+        logger.warning("The whole export was not made at start: %s", error)

@@ -300,22 +300,6 @@ def warm_up():
         logger.warning("The facet index was not built at start: %s", error)
 
 
-def warm_up_in_background():
-    """At an app server's start, build the index beside the first requests: at 100,000
-    organisations it takes about a second, which the first search would otherwise wait for
-    (after a write, the first request still builds the new version's index)."""
-
-    def run():
-        try:
-            warm_up()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run, name="facet-index-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
 def forget():
     """Drop this process's index: the next request loads or builds it again."""
     _latest.clear()

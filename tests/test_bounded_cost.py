@@ -89,6 +89,41 @@ def test_the_timeout_can_be_turned_off(client, settings):
     assert statement_timeout() == "0"
 
 
+def timeout_statements(client, path):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return [q["sql"] for q in captured.captured_queries if "statement_timeout" in q["sql"]]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_session_that_already_has_the_timeout_is_not_sent_it_again(client, admin_client, settings):
+    settings.PUBLIC_STATEMENT_TIMEOUT = 1500
+    connection.close()
+
+    assert len(timeout_statements(client, "/about/")) == 1
+    assert timeout_statements(client, "/organisations/") == []
+    assert statement_timeout() == "1500ms"
+
+    assert timeout_statements(admin_client, "/admin/") == ["RESET statement_timeout"]
+    assert statement_timeout() == "0"
+    assert len(timeout_statements(client, "/about/")) == 1
+
+    # A new session starts with the server's setting, and is sent the timeout again.
+    connection.close()
+    assert len(timeout_statements(client, "/about/")) == 1
+    assert statement_timeout() == "1500ms"
+
+
+@postgresql_only
+def test_inside_a_transaction_the_timeout_is_sent_on_every_request(client, settings):
+    # A rollback would undo it, so a setting made in a transaction is never taken as kept.
+    settings.PUBLIC_STATEMENT_TIMEOUT = 1500
+
+    assert len(timeout_statements(client, "/about/")) == 1
+    assert len(timeout_statements(client, "/about/")) == 1
+
+
 # --- The whole export -------------------------------------------------------------------------------
 
 
