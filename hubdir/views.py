@@ -178,8 +178,8 @@ def sitemap_section(request, section):
     """One section of the sitemap, read from the file made for the current data (hubdir/sitemaps.py)
     with the links of the address it was asked at."""
     page = request.GET.get("p", "1")
-    if section not in SITEMAPS or not (page.isascii() and page.isdigit()):
-        # Django's own answer: a 404 that names what was wrong.
+    if section not in SITEMAPS or not (page.isascii() and page.isdigit() and len(page) <= 9):
+        # Django's own answer: a 404 that names what was wrong (int() refuses over 4,300 digits).
         return sitemap(request, sitemaps=SITEMAPS, section=section)
     try:
         xml = section_file(section, int(page))

@@ -230,7 +230,13 @@ def test_a_sitemap_section_is_made_once_per_change_of_the_data(client):
 def test_sitemap_pages_that_do_not_exist_are_404_and_leave_nothing_behind(client, settings):
     OrganisationFactory(name="Acme")
 
-    for path in ["/sitemap-organisations.xml?p=2", "/sitemap-organisations.xml?p=x", "/sitemap-nope.xml"]:
+    for path in [
+        "/sitemap-organisations.xml?p=2",
+        "/sitemap-organisations.xml?p=x",
+        "/sitemap-organisations.xml?p=0",
+        "/sitemap-organisations.xml?p=" + "9" * 5000,
+        "/sitemap-nope.xml",
+    ]:
         assert client.get(path).status_code == 404, path
 
     folder = settings.DOWNLOAD_CACHE_DIR
