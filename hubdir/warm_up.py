@@ -1,13 +1,21 @@
-"""What an app server makes as it starts, beside its first requests, so that no visitor waits for it:
-the facet index of the current data (about a second at 100,000 organisations, which the first
-search would otherwise wait for), then the files of the whole CSV export and of the sitemap's
-sections (seconds of CPU each at that size, which a burst of requests arriving while the first
-request made them would wait for too).
+"""What the app makes before its first visitors ask for it.
 
-After a write, the first request still makes the new version's index, and the next request for
-each file makes that file.
+- In each app process as it starts (hubdir/wsgi.py, asgi.py), in a background thread: the facet index
+  of the current data, about a second at 100,000 organisations, which the first search would
+  otherwise wait for. It lives in the process's memory, so it is made there.
+- Once per server start, in a process of its own at the lowest CPU priority (`python -m
+  hubdir.make_files`, which gunicorn.conf.py starts once the workers are up): the files of the whole
+  CSV export and of the sitemap's sections (core/downloads.py), about 14 s of CPU at 100,000
+  organisations. Made by the first request instead, a burst of requests arriving then waited for the
+  processor; made in a worker thread, they held that worker's interpreter lock and slowed every
+  request beside them (cold searches p50 48 → 144 ms in the bench, docs/performance.md); made at nice
+  19, they take only what requests and PostgreSQL leave.
+
+After a write, the first request still makes the new version's index, and the next request for each
+file makes that file.
 """
 
+import contextlib
 import logging
 import threading
 
@@ -21,23 +29,26 @@ from . import sitemaps
 logger = logging.getLogger(__name__)
 
 
-def warm_up():
-    facet_index.warm_up()
+def warm_up_in_background():
+    def run():
+        try:
+            facet_index.warm_up()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="facet-index-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def make_files():
+    """The whole export's file (in the default order) and every sitemap section's, for the current
+    data. A file another process is making is left to it."""
     with read_once():
         export.warm_up()
         try:
             sitemaps.warm_up()
         except DatabaseError as error:
             logger.warning("The sitemap was not made at start: %s", error)
-
-
-def warm_up_in_background():
-    def run():
-        try:
-            warm_up()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run, name="warm-up", daemon=True)
-    thread.start()
-    return thread
+    with contextlib.suppress(DatabaseError):
+        connections.close_all()
