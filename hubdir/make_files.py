@@ -5,6 +5,7 @@ the server starts)."""
 import os
 
 import django
+from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hubdir.settings")
 django.setup()
@@ -17,6 +18,7 @@ def main():
     # Requests and PostgreSQL come first: this process takes only the processor time they leave.
     os.nice(19)
     make_files()
+    connections.close_all()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ After a write, the first request still makes the new version's index, and the ne
 file makes that file.
 """
 
-import contextlib
 import logging
 import threading
 
@@ -50,5 +49,3 @@ def make_files():
             sitemaps.warm_up()
         except DatabaseError as error:
             logger.warning("The sitemap was not made at start: %s", error)
-    with contextlib.suppress(DatabaseError):
-        connections.close_all()

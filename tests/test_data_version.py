@@ -4,6 +4,7 @@ and on SQLite alike, and `cached()` keeps a value only while it stays."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.dataversion import _version_sql, cached, data_version
 from organisations.models import Contact, Organisation, Synonym
@@ -140,3 +141,53 @@ def test_cached_keeps_a_value_until_the_data_changes():
     OrganisationFactory()
     assert cached("test", "count", compute) == 2
     assert len(computed) == 2
+
+
+def version_statements(read):
+    with CaptureQueriesContext(connection) as captured:
+        value = read()
+    return value, [query["sql"].split(" AS ")[0] for query in captured.captured_queries]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PREPARE is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_postgresql_session_prepares_the_version_statement_once_and_then_runs_it():
+    OrganisationFactory()
+    connection.close()
+    sql, params = _version_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        plain = cursor.fetchone()[0]
+
+    first, statements = version_statements(data_version)
+    assert first == plain
+    # Prepared on the session, past the query log: one read per request, as without it.
+    assert len(statements) == 1 and statements[0].startswith("EXECUTE data_version_")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'data_version_%%'")
+        assert cursor.fetchone()[0] == 1
+    again, statements = version_statements(data_version)
+    assert again == plain
+    assert len(statements) == 1 and statements[0].startswith("EXECUTE data_version_")
+
+    # A write moves the version read through the prepared statement too.
+    OrganisationFactory()
+    assert data_version() != plain
+
+    # A new session prepares it again.
+    connection.close()
+    assert data_version() != plain
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'data_version_%%'")
+        assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PREPARE is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_closed_after_each_request_is_not_worth_preparing_for(monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    connection.close()
+
+    _value, statements = version_statements(data_version)
+
+    assert len(statements) == 1 and statements[0].startswith("SELECT ")
