@@ -74,6 +74,6 @@ def warm_up():
     """Make every section's pages for the current data before a crawler asks."""
     for section, sitemap in SITEMAPS.items():
         for page in sitemap().paginator.page_range:
-            # Busy: another worker of this server is making it.
+            # Busy: another process of this server is making it.
             with contextlib.suppress(Busy):
                 section_file(section, page)

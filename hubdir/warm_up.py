@@ -8,8 +8,8 @@
   CSV export and of the sitemap's sections (core/downloads.py), about 14 s of CPU at 100,000
   organisations. Made by the first request instead, a burst of requests arriving then waited for the
   processor; made in a worker thread, they held that worker's interpreter lock and slowed every
-  request beside them (cold searches p50 48 → 144 ms in the bench, docs/performance.md); made at nice
-  19, they take only what requests and PostgreSQL leave.
+  request beside them (cold searches at 100,000: p50 58 → 144 ms, `BENCH_PHASES=cold`); made at nice
+  19, they take only what requests and PostgreSQL leave (p50 57 ms).
 
 After a write, the first request still makes the new version's index, and the next request for each
 file makes that file.
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 
 def warm_up_in_background():
+    """Build this process's facet index in a thread beside its first requests."""
+
     def run():
         try:
             facet_index.warm_up()

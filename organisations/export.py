@@ -102,6 +102,6 @@ def warm_up():
             for _chunk in body:
                 pass
     except Busy:
-        pass  # another worker of this server is making it
+        pass  # another process of this server is making it
     except DatabaseError as error:
         logger.warning("The whole export was not made at start: %s", error)
