@@ -25,18 +25,6 @@ from tests.helpers import version_reads
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.org", "x-unused-password")
-
-
-@pytest.fixture
-def staff_client(superuser):
-    client = Client()
-    client.force_login(superuser)
-    return client
-
-
 def visit(url):
     """A new anonymous visitor (no cookies) asks for `url`."""
     return Client().get(url)
@@ -108,13 +96,13 @@ def test_a_model_save_of_an_organisation_changes_the_page_at_once():
     assert "Scans for every clinic." not in content
 
 
-def test_an_admin_edit_of_an_organisation_changes_the_page_at_once(staff_client):
+def test_an_admin_edit_of_an_organisation_changes_the_page_at_once(admin_client):
     organisation = OrganisationFactory(summary="Old summary")
     url = organisation.get_absolute_url()
     assert "Old summary" in page(url)
 
     change = reverse("admin:organisations_organisation_change", args=[organisation.pk])
-    form = staff_client.get(change).context["adminform"].form
+    form = admin_client.get(change).context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v not in (None, "") and k not in {"logo", "parent"}}
     for m2m in ("sectors", "care_settings", "regulatory_marks"):
         data.pop(m2m, None)
@@ -127,7 +115,7 @@ def test_an_admin_edit_of_an_organisation_changes_the_page_at_once(staff_client)
             "memberships-INITIAL_FORMS": 0,
         }
     )
-    assert staff_client.post(change, data).status_code == 302
+    assert admin_client.post(change, data).status_code == 302
 
     content = page(url)
     assert "New summary" in content
@@ -141,7 +129,7 @@ def test_a_list_page_follows_a_new_organisation_at_once():
     assert "Calder Diagnostics" in page("/organisations/")
 
 
-def test_an_erased_contact_leaves_the_cached_page_at_once(superuser):
+def test_an_erased_contact_leaves_the_cached_page_at_once(admin_user):
     organisation = OrganisationFactory()
     contact = ContactFactory(
         organisation=organisation,
@@ -153,7 +141,7 @@ def test_an_erased_contact_leaves_the_cached_page_at_once(superuser):
     assert "Priya Sharma" in page(url)
     assert "Priya Sharma" in page(url)  # now from the cache
 
-    contact_erase(contact=contact, user=superuser)
+    contact_erase(contact=contact, user=admin_user)
 
     assert not Contact.objects.filter(pk=contact.pk).exists()
     assert "Priya Sharma" not in page(url)
@@ -183,21 +171,21 @@ def test_a_key_figure_change_shows_at_once_on_the_home_page():
     assert "23,000" in page("/")
 
 
-def test_signed_in_staff_never_get_nor_fill_cached_pages(staff_client):
+def test_signed_in_staff_never_get_nor_fill_cached_pages(admin_client):
     url = OrganisationFactory().get_absolute_url()
     for _ in range(2):
-        response = staff_client.get(url)
+        response = admin_client.get(url)
         assert response.status_code == 200
         assert "X-Cache" not in response
     # What staff were served was not kept for anyone.
     assert visit(url)["X-Cache"] == "miss"
 
 
-def test_a_visitor_with_a_cached_page_waiting_still_gets_it_fresh_once_signed_in(staff_client):
+def test_a_visitor_with_a_cached_page_waiting_still_gets_it_fresh_once_signed_in(admin_client):
     url = OrganisationFactory().get_absolute_url()
     visit(url)
     assert visit(url)["X-Cache"] == "hit"
-    assert "X-Cache" not in staff_client.get(url)
+    assert "X-Cache" not in admin_client.get(url)
 
 
 @pytest.mark.parametrize("name", ["suggest", "suggest-update"])
